@@ -1,0 +1,133 @@
+"""Sphinx configuration for the firsttorch site.
+
+Every page is executed during the build and its outputs are checked against the
+reviewed transcripts in ``docs/_expected`` (see ``docs/_ext/verify_outputs.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import firsttorch  # noqa: E402
+import lanes  # noqa: E402
+
+project = "firsttorch"
+author = "The firsttorch developers"
+copyright = f"%Y, {author}"  # noqa: A001
+version = release = firsttorch.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "sphinx.ext.graphviz",
+    "myst_nb",
+    "sphinx_gallery.gen_gallery",
+    "sphinx_copybutton",
+    "sphinx_design",
+    "verify_outputs",
+]
+
+root_doc = "index"
+exclude_patterns = [
+    "_build",
+    "_expected",
+    "_intersphinx",
+    "jupyter_execute",
+    "Thumbs.db",
+    ".DS_Store",
+    # sphinx-gallery writes a notebook next to every example page; myst-nb must not
+    # parse or execute those a second time.
+    "auto_examples/**.ipynb",
+    "auto_examples/**.py",
+    "auto_examples/**.zip",
+    "auto_examples/**.json",
+    "auto_examples/**.md5",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["firsttorch.css"]
+nitpicky = True
+
+# -- Theme ---------------------------------------------------------------------------
+html_theme = "furo"
+html_title = "firsttorch"
+html_theme_options = {
+    "source_repository": "https://github.com/firsttorch/firsttorch/",
+    "source_branch": "main",
+    "source_directory": "docs/",
+}
+html_last_updated_fmt = None
+pygments_style = "sphinx"
+pygments_dark_style = "monokai"
+
+# -- MyST and myst-nb ----------------------------------------------------------------
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "amsmath", "attrs_inline"]
+myst_heading_anchors = 3
+nb_execution_mode = "force"  # every build runs every page it reads; nothing is reused
+nb_execution_timeout = 180
+nb_execution_raise_on_error = False  # report, keep going, fail at the end (-W --keep-going)
+nb_execution_show_tb = True
+nb_merge_streams = True
+nb_output_stderr = "show"
+
+# -- sphinx-gallery ------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": str(DOCS.parent / "gallery"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": True,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "show_signature": False,
+    "abort_on_example_error": False,
+    "only_warn_on_example_error": True,  # a failure is a warning: -W fails the build
+    # The computation-times page loads jQuery and DataTables from CDNs; our own
+    # build report replaces it.
+    "write_computation_times": False,
+    "doc_module": ("firsttorch",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "reset_modules": ("matplotlib", "verify_outputs.reset_example"),
+    "image_scrapers": ("matplotlib", "verify_outputs.record_example_state"),
+    "first_notebook_cell": lanes.FIRST_NOTEBOOK_CELL,
+    "min_reported_time": 10**6,
+    "line_numbers": False,
+    "run_stale_examples": True,
+}
+
+# -- API reference -------------------------------------------------------------------
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+
+# -- Cross-references (offline inventories, links to the hosted docs) ----------------
+_INV = DOCS / "_intersphinx"
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", str(_INV / "python.inv")),
+    "torch": ("https://docs.pytorch.org/docs/stable", str(_INV / "torch.inv")),
+    "torchnew": ("https://docs.pytorch.org/docs/stable/", str(_INV / "torch-supplement.inv")),
+    "numpy": ("https://numpy.org/doc/stable", str(_INV / "numpy.inv")),
+    "matplotlib": ("https://matplotlib.org/stable", str(_INV / "matplotlib.inv")),
+}
+intersphinx_timeout = 1
+
+# torch's own docstrings (inherited into our exception classes) mention names that no
+# inventory carries; these are the only references allowed to stay unresolved.
+nitpick_ignore_regex = [
+    (r"py:.*", r"torch\._.*"),
+]
+
+graphviz_output_format = "svg"
+copybutton_exclude = ".linenos, .gp, .go"
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = False

@@ -1,0 +1,9 @@
+"""Shared test configuration: the docs' own extension modules are importable as plain modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "docs" / "_ext"))

@@ -1,0 +1,166 @@
+"""Failure drills for the verified build, on a small fixture site built with real Sphinx.
+
+The fixture reuses the real configuration, extension, one real page and one real gallery
+example with their committed transcripts; each test plants one fault and checks that the
+build fails and says where and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = "tensor-basics"
+EXAMPLE = Path("tensors") / "plot_1_picture_a_3d_tensor.py"
+
+pytestmark = pytest.mark.site
+
+
+def _site(tmp_path: Path) -> Path:
+    """Copy the fixture site, the real page, the real example and their transcripts."""
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "tests" / "sites" / "drill", site)
+    shutil.copy(REPO / "docs" / f"{PAGE}.md", site / "page.md")
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    shutil.copy(REPO / "gallery" / "GALLERY_HEADER.rst", gallery)
+    shutil.copy(REPO / "gallery" / EXAMPLE, gallery / EXAMPLE.name)
+    expected = site / "_expected"
+    (expected / "gallery").mkdir(parents=True)
+    shutil.copy(REPO / "docs" / "_expected" / f"{PAGE}.txt", expected / "page.txt")
+    shutil.copy(
+        REPO / "docs" / "_expected" / "gallery" / EXAMPLE.with_suffix(".txt"),
+        expected / "gallery" / EXAMPLE.with_suffix(".txt").name,
+    )
+    return site
+
+
+def _build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a real Sphinx build of *site* the way nox does (-n -W --keep-going)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTTORCH_")}
+    full_env = {**inherited, "FIRSTTORCH_REPO": str(REPO), **env}
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
+    return subprocess.run(
+        [*cmd, str(site), str(site / "_build" / "html")],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        timeout=600,
+    )
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture changed: {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_unchanged_fixture_builds_clean(tmp_path: Path) -> None:
+    """The copied page and example build with zero warnings, so each drill's failure is its plant."""
+    result = _build(_site(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 of 2 documents executed and verified this build" in result.stdout
+
+
+def test_planted_output_change_fails_with_a_diff(tmp_path: Path) -> None:
+    """A changed number in a copied example's output fails the build with a unified diff."""
+    site = _site(tmp_path)
+    _edit(site.parent / "gallery" / EXAMPLE.name, "\nt.sum()", "\nt.sum() + 1")
+    result = _build(site)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{EXAMPLE.name}: output differs from the reviewed transcript in [3] t.sum()" in log
+    assert "(expected, committed)" in log
+    assert "(this build)" in log
+    assert "\n-tensor(78)\n" in log
+    assert "\n+tensor(79)\n" in log
+    assert "nox -s accept" in log
+
+
+def test_planted_exception_in_page_names_file_and_line(tmp_path: Path) -> None:
+    """An exception in a page cell fails the build and names the page, the line and the error."""
+    site = _site(tmp_path)
+    page = site / "page.md"
+    text = page.read_text(encoding="utf-8")
+    marker = "```{code-cell} ipython3\n"
+    cut = text.index(marker)
+    planted = marker + 'raise ZeroDivisionError("planted fault")\n```\n\n'
+    page.write_text(text[:cut] + planted + text[cut:], encoding="utf-8")
+    line = text[:cut].count("\n") + 1
+    result = _build(site)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"page.md:{line} cell [1] raised an unexpected ZeroDivisionError: planted fault" in log
+
+
+def test_hidden_check_that_fails_names_file_and_line(tmp_path: Path) -> None:
+    """A claim backed by a hidden assertion fails the build when the code stops meeting it."""
+    site = _site(tmp_path)
+    _edit(site.parent / "gallery" / EXAMPLE.name, "torch.arange(1, 13)", "torch.arange(0, 12)")
+    result = _build(site)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "assert t[1, 0, 0].item() == 7" in log
+    assert "AssertionError" in log
+
+
+def test_planted_exception_in_example_names_file_and_line(tmp_path: Path) -> None:
+    """An exception in a gallery example fails the build with its file and line."""
+    site = _site(tmp_path)
+    example = site.parent / "gallery" / EXAMPLE.name
+    _edit(example, "import torch\n", 'import torch\n\nraise KeyError("planted fault")\n')
+    line = example.read_text(encoding="utf-8").splitlines().index('raise KeyError("planted fault")')
+    result = _build(site)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f'{EXAMPLE.name}", line {line + 1}' in log
+    assert "KeyError: 'planted fault'" in log
+
+
+def test_expected_error_cell_that_stops_raising_fails(tmp_path: Path) -> None:
+    """A cell declared to raise that no longer raises fails the build."""
+    site = _site(tmp_path)
+    _edit(site / "page.md", "x + torch.tensor([1, 2])", "x + torch.tensor([1, 2, 3])")
+    result = _build(site)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "should raise RuntimeError but raised nothing" in log
+
+
+def test_gpu_lane_without_cuda_fails_fast(tmp_path: Path) -> None:
+    """The GPU lane on a machine without CUDA stops within seconds with a clear message."""
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the drill is for machines without it")
+    start = time.monotonic()
+    result = _build(_site(tmp_path), FIRSTTORCH_DOCS_LANE="gpu")
+    elapsed = time.monotonic() - start
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "GPU lane requested (FIRSTTORCH_DOCS_LANE=gpu)" in log
+    assert "sees no CUDA device" in log
+    assert "Executing notebook" not in log
+    assert elapsed < 30, f"took {elapsed:.1f} s"
+
+
+def test_accept_writes_the_new_output_then_the_build_passes(tmp_path: Path) -> None:
+    """Accepting a reviewed change rewrites the transcript, and the next build is clean."""
+    site = _site(tmp_path)
+    _edit(site.parent / "gallery" / EXAMPLE.name, "\nt.sum()", "\nt.sum() + 1")
+    accepted = _build(site, FIRSTTORCH_ACCEPT="1")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    transcript = site / "_expected" / "gallery" / EXAMPLE.with_suffix(".txt").name
+    assert "tensor(79)" in transcript.read_text(encoding="utf-8")
+    shutil.rmtree(site / "_build")
+    again = _build(site)
+    assert again.returncode == 0, again.stdout + again.stderr
