@@ -140,7 +140,9 @@ class TestPickDevice:
         self, machine: Machine, count: int, kind: str
     ) -> None:
         """Simulation: the available accelerator wins, returned without an index."""
-        machine(cuda=count or None, mps="on" if kind == "mps" else "absent", xpu=2 * (kind == "xpu"))
+        machine(
+            cuda=count or None, mps="on" if kind == "mps" else "absent", xpu=2 * (kind == "xpu")
+        )
         assert pick_device() == torch.device(kind)
         assert pick_device().index is None
 
@@ -248,7 +250,11 @@ class TestPickDevice:
     @pytest.mark.parametrize(
         ("count", "asked", "match"),
         [
-            (1, "cuda:3", r"torch sees 1 cuda device \(cuda:0\)\.\n.*Fix: use 'cuda:0', or plain"),
+            (
+                1,
+                "cuda:3",
+                r"(?s)torch sees 1 cuda device \(cuda:0\)\.\n.*Fix: use 'cuda:0', or plain",
+            ),
             (3, "cuda:3", r"3 cuda devices \(cuda:0 to cuda:2\).*\n.*\n.*index from 0 to 2"),
         ],
     )
@@ -318,11 +324,17 @@ class TestPickDevice:
 
     @pytest.mark.parametrize(
         ("value", "match"),
-        [(3, r"got int\.\n  Fix: pass 'cuda:3'"), ([1], r"got list"), (True, r"got bool\.\n.*'cpu'")],
+        [
+            (3, r"got int\.\n  Fix: pass 'cuda:3'"),
+            ([1], r"got list"),
+            (True, r"got bool\.\n.*'cpu'"),
+        ],
     )
     def test_wrong_type(self, value: object, match: str) -> None:
         """A preferred value of the wrong type raises TypeError naming the argument."""
-        with pytest.raises(TypeError, match=r"preferred must be a device name such as 'cuda'"):
+        with pytest.raises(
+            TypeError, match=r"preferred must be a str such as 'cuda' or 'cuda:0', a"
+        ):
             pick_device(value)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match=match):
             pick_device(value)  # type: ignore[arg-type]
@@ -391,7 +403,7 @@ class TestDeviceReport:
         text = str(report)
         assert report.torch_build == "CUDA 12.4 build"
         assert "  cuda         available: 2 devices\n" in text
-        assert "                   cuda:1  Simulated GPU 1, 16.0 GiB\n" in text
+        assert "\n                 cuda:1  Simulated GPU 1, 16.0 GiB\n" in text
         assert text.endswith("  pick_device  cuda (the best available accelerator)")
         devices = report.to_dict()["accelerators"][0]["devices"]
         assert devices[0] == {"name": "Simulated GPU 0", "total_memory_bytes": 16 * 2**30}
@@ -424,7 +436,10 @@ class TestDeviceReport:
         assert report.environment == (("FIRSTTORCH_DEVICE", "cuda"),)
         text = str(report)
         assert "  env          FIRSTTORCH_DEVICE='cuda'\n" in text
-        assert "  pick_device  fails: DeviceUnavailableError: cannot use 'cuda', asked for by\n" in text
+        assert (
+            "  pick_device  fails: DeviceUnavailableError: cannot use 'cuda', asked for by\n"
+            in text
+        )
         assert all(len(line) <= 88 for line in text.splitlines())
 
     @pytest.mark.parametrize(
@@ -462,7 +477,7 @@ class TestCheckSameDevice:
         assert check_same_device(x=torch.zeros(2, device="meta")) == torch.device("meta")
 
     def test_mismatch_lists_every_argument(self) -> None:
-        """Simulated placement with the meta device: every argument and device is listed."""
+        """Tensors on the CPU and the meta device: every argument is listed with its device."""
         cpu, meta = torch.zeros(2), torch.zeros(2, device="meta")
         with pytest.raises(DeviceMismatchError) as info:
             check_same_device(cpu, meta, weight=cpu)
@@ -617,7 +632,10 @@ class TestToDevice:
     @pytest.mark.parametrize(
         ("kwargs", "match"),
         [
-            ({"device": None}, r"device must be .* or a torch.device; got None"),
+            (
+                {"device": None},
+                r"(?s)device must be a str such as 'cuda' or 'cuda:0', or a\s+torch.device; got None",
+            ),
             ({"device": "meta", "non_blocking": 1}, r"non_blocking must be True or False, not int"),
         ],
     )
