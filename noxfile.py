@@ -36,6 +36,20 @@ def clean_docs() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def check_site(session: nox.Session) -> None:
+    """Run the checks of the built site (tests/test_site_built.py)."""
+    session.run(
+        "pytest",
+        "tests/test_site_built.py",
+        "-p",
+        "no:cacheprovider",
+        "--no-cov",
+        "-o",
+        "testpaths=tests",
+        env={"FIRSTTORCH_REQUIRE_SITE": "1"},
+    )
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff (lint and format) and mypy --strict."""
@@ -55,6 +69,7 @@ def tests(session: nox.Session) -> None:
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=95",
+        "--ignore=tests/test_site_built.py",  # needs the built site: run by `nox -s docs`
         *session.posargs,
     )
 
@@ -65,7 +80,7 @@ def docs(session: nox.Session) -> None:
     install(session, "docs", "test")
     clean_docs()
     session.run("sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"})
-    session.run("pytest", "tests/test_site_built.py", "-p", "no:cacheprovider", "--no-cov")
+    check_site(session)
 
 
 @nox.session
@@ -95,7 +110,7 @@ def docs_gpu(session: nox.Session) -> None:
     session.install("-c", pins, "-e", ".[docs,test]")
     clean_docs()
     session.run("sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "gpu"})
-    session.run("pytest", "tests/test_site_built.py", "-p", "no:cacheprovider", "--no-cov")
+    check_site(session)
 
 
 @nox.session

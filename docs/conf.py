@@ -12,12 +12,13 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
 
-import firsttorch  # noqa: E402
-import lanes  # noqa: E402
+import lanes
+
+import firsttorch
 
 project = "firsttorch"
 author = "The firsttorch developers"
-copyright = f"%Y, {author}"  # noqa: A001
+copyright = f"%Y, {author}"
 version = release = firsttorch.__version__
 
 extensions = [

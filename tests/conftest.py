@@ -7,3 +7,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "docs" / "_ext"))
+
+# Fixture sites are copied and built by the tests, never imported by pytest itself.
+collect_ignore_glob = ["sites/*"]

@@ -8,6 +8,7 @@ Along the way: expected-error declarations, hidden checks, seeding and device us
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import re
 from dataclasses import dataclass, field
@@ -24,28 +25,16 @@ from sphinx_gallery.py_source_parser import (
 )
 
 MANIFEST_TAG = "FIRSTTORCH-MANIFEST "
-MANIFEST_CELL = f'''
-```{{code-cell}} ipython3
+MANIFEST_CELL = """
+```{code-cell} ipython3
 :tags: [remove-cell]
 # firsttorch-docs: manifest (appended by docs/_ext/verify_outputs.py, never shown)
-def __firsttorch_manifest():
-    import json as _json
+%(devices_in)s
 
-    import torch as _torch
-
-    devices = set()
-    for value in list(globals().values()):
-        if isinstance(value, _torch.Tensor):
-            devices.add(str(value.device))
-        elif isinstance(value, _torch.nn.Module):
-            devices.update(str(p.device) for p in value.parameters())
-    print("{MANIFEST_TAG}" + _json.dumps({{"devices": sorted(devices)}}))
-
-
-__firsttorch_manifest()
-del __firsttorch_manifest
+print(%(tag)r + __import__("json").dumps({"devices": _firsttorch_devices_in(globals())}))
+del _firsttorch_devices_in
 ```
-'''
+"""
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _RANDOM = re.compile(
     r"torch\.(?:rand|randn|randint|randperm|normal|bernoulli|multinomial|rand_like|randn_like)"
@@ -72,12 +61,12 @@ class Executed:
 def is_mystnb(text: str) -> bool:
     """Whether *text* is a MyST notebook (front matter with ``file_format: mystnb``)."""
     match = _FRONT_MATTER.match(text)
-    return bool(match and re.search(r"^file_format:\s*mystnb\s*$", match.group(1), re.M))
+    return bool(match and re.search(r"^file_format:\s*mystnb\s*$", match.group(1), re.MULTILINE))
 
 
 def devices_in(namespace: dict[str, Any]) -> list[str]:
     """The devices of the tensors and module parameters held in *namespace*."""
-    import torch
+    import torch  # imported here: this function's source also runs inside each page
 
     devices: set[str] = set()
     for value in list(namespace.values()):
@@ -197,8 +186,10 @@ def _check_errors(
     if "raises-exception" in tags and not raises:
         return [
             (
-                f"{where} is tagged raises-exception but does not declare what it raises; "
-                "add `raises: <ExceptionType>` and `match: <key words>` to its options.",
+                (
+                    f"{where} is tagged raises-exception but does not declare what it raises; "
+                    "add `raises: <ExceptionType>` and `match: <key words>` to its options."
+                ),
                 line,
             )
         ]
@@ -296,3 +287,14 @@ def executable_docs(srcdir: Path, gallery: Path, gallery_out: str) -> set[str]:
     for path in gallery.rglob("plot_*.py"):
         docs.add(f"{gallery_out}/{path.relative_to(gallery).with_suffix('').as_posix()}")
     return docs
+
+
+MANIFEST_CELL = MANIFEST_CELL % {
+    "devices_in": inspect.getsource(devices_in)
+    .replace(
+        "def devices_in(namespace: dict[str, Any]) -> list[str]:",
+        "def _firsttorch_devices_in(namespace):",
+    )
+    .replace("devices: set[str] = set()", "devices = set()"),
+    "tag": MANIFEST_TAG,
+}

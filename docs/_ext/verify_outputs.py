@@ -161,12 +161,14 @@ def _compare_transcript(
         if old != actual_text:
             expected_path.parent.mkdir(parents=True, exist_ok=True)
             expected_path.write_text(actual_text, encoding="utf-8")
-            logger.info(f"accepted new output: {_rel(expected_path)}")
+            logger.info("accepted new output: %s", _rel(expected_path))
         return []
     if not expected_path.exists():
         return [
-            f"{_rel(src)}: no expected transcript yet ({_rel(expected_path)}). This build "
-            f"produced:\n{actual_text}\nReview it, then accept it with: {ACCEPT_COMMAND}"
+            (
+                f"{_rel(src)}: no expected transcript yet ({_rel(expected_path)}). This build "
+                f"produced:\n{actual_text}\nReview it, then accept it with: {ACCEPT_COMMAND}"
+            )
         ]
     expected_text = expected_path.read_text(encoding="utf-8")
     expected = transcript.parse(expected_text)
@@ -253,13 +255,15 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
         "lane": app.firsttorch_lane[0],  # type: ignore[attr-defined]
         "torch": torch.__version__,
         "build": build,
-        "documents": {d: {**r, "ran_in_this_build": r["build"] == build} for d, r in records.items()},
+        "documents": {
+            d: {**r, "ran_in_this_build": r["build"] == build} for d, r in records.items()
+        },
     }
     out = Path(app.outdir) / "_firsttorch" / "manifest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     ran = sum(1 for r in records.values() if r["build"] == build)
-    logger.info(f"firsttorch: {ran} of {len(records)} documents executed and verified this build")
+    logger.info("firsttorch: %d of %d documents executed and verified this build", ran, len(records))
 
 
 def _warn(docname: str | None, message: str, line: int | None = None) -> None:
