@@ -1,0 +1,236 @@
+"""For strict_broadcasting: which ops to watch, where the user's call is, and the message."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import linecache
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
+
+import torch
+
+from firsttorch import _broadcast_text as _text
+
+_NAMES = [
+    *("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "rsub"),
+    *("floor_divide", "remainder", "fmod", "pow", "float_power", "atan2", "arctan2", "hypot"),
+    *("maximum", "minimum", "fmax", "fmin", "eq", "ne", "lt", "le", "gt", "ge", "greater"),
+    *("less", "greater_equal", "less_equal", "not_equal", "isclose", "where", "masked_fill"),
+    *("logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"),
+    *("bitwise_left_shift", "bitwise_right_shift", "lerp", "addcmul", "addcdiv", "copysign"),
+    *("xlogy", "ldexp", "nextafter", "heaviside", "logaddexp", "logaddexp2", "clamp", "clip"),
+    *("gcd", "lcm", "igamma", "igammac"),
+]
+_DUNDERS = ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor"]
+_COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
+_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)
+
+
+@functools.cache
+def elementwise_ops() -> dict[object, str]:
+    """Every watched function, mapped to its name (``torch.where``, ``Tensor.add_``)."""
+    ops: dict[object, str] = {}
+    dunders = [f"__{p}{n}__" for n in _DUNDERS for p in ("", "r", "i")]
+    for name in [*_NAMES, *(f"__{n}__" for n in _COMPARE), *dunders]:
+        for owner, prefix in ((torch, "torch."), (torch.Tensor, "Tensor.")):
+            for attr in (name, name + "_") if not name.startswith("_") else (name,):
+                func = getattr(owner, attr, None)
+                if func is not None:
+                    ops.setdefault(func, prefix + attr)
+    return ops
+
+
+@functools.cache
+def _internal_dirs() -> tuple[str, ...]:
+    return tuple(str(Path(m.__file__).parent) + os.sep for m in (torch, _text))  # type: ignore[arg-type]
+
+
+def user_frame(frame: FrameType | None, func: object) -> tuple[FrameType, int] | None:
+    """The frame that called ``func``, past the dispatch plumbing, and how many hops out it is.
+
+    None when that caller is inside torch or firsttorch: their own broadcasts are not the
+    user's business.
+    """
+    code = getattr(func, "__code__", None)
+    overrides = torch.overrides.__file__
+    hops = 1
+    while frame is not None and (
+        frame.f_code is code
+        or frame.f_code.co_name == "__torch_function__"
+        or frame.f_code.co_filename == overrides
+    ):
+        frame, hops = frame.f_back, hops + 1
+    if frame is None or frame.f_code.co_filename.startswith(_internal_dirs()):
+        return None
+    return frame, hops
+
+
+def _segment(frame: FrameType) -> str | None:
+    """The source text of the expression the frame is executing (Python >= 3.11)."""
+    code: CodeType = frame.f_code
+    spans = list(code.co_positions()) if hasattr(code, "co_positions") else []
+    start, end, col, end_col = spans[frame.f_lasti // 2] if spans else (None,) * 4
+    if start is None or start != end or col is None or end_col is None:
+        return None
+    line = linecache.getline(code.co_filename, start, frame.f_globals).encode()
+    return line[col:end_col].decode(errors="replace")
+
+
+def _node(segment: str) -> ast.AST | None:
+    """The segment parsed, or None when it is not one whole expression or statement."""
+    try:
+        body = ast.parse(segment).body
+    except SyntaxError:
+        return None
+    if len(body) != 1:
+        return None
+    return body[0].value if isinstance(body[0], ast.Expr) else body[0]
+
+
+def _operand_nodes(node: ast.AST | None, op: str) -> tuple[list[ast.expr], dict[str, ast.expr]]:
+    """The source expressions for ``op``'s positional and keyword arguments, as far as known."""
+    if isinstance(node, ast.BinOp):
+        pair = [node.left, node.right]
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        pair = [node.left, node.comparators[0]]
+    elif isinstance(node, ast.AugAssign):
+        pair = [node.target, node.value]
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == op.rsplit(".", maxsplit=1)[-1]
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+    ):
+        method = op.startswith("Tensor.") and ast.unparse(node.func.value) != "torch.Tensor"
+        args = [node.func.value, *node.args] if method else list(node.args)
+        return args, {k.arg: k.value for k in node.keywords if k.arg is not None}
+    else:
+        return [], {}
+    return pair[::-1] if op.startswith("Tensor.__r") else pair, {}
+
+
+def _name(expr: ast.expr | None) -> str | None:
+    if expr is None:
+        return None
+    text = ast.unparse(expr)
+    text = text if isinstance(expr, _ATOMS) else f"({text})"
+    return text if len(text) <= 40 else None
+
+
+def describe_site(frame: FrameType, op: str, keys: Sequence[int | str]) -> tuple[str, list[str]]:
+    """The operation as written (or ``op``) and a name for each tensor operand."""
+    segment = _segment(frame)
+    node = None if segment is None else _node(segment)
+    args, kwargs = _operand_nodes(node, op)
+    names = [
+        _name(args[k] if isinstance(k, int) and k < len(args) else kwargs.get(str(k))) for k in keys
+    ]
+    shown = segment if segment is not None and node is not None and len(segment) <= 60 else op
+    if None in names:
+        return shown, [f"operand {i}" for i in range(len(keys))]
+    return shown, [str(n) for n in names]
+
+
+def _call(name: str, method: str) -> str:
+    return f".{method} on {name}" if name.startswith("operand ") else f"{name}.{method}"
+
+
+def _where(frame: FrameType) -> str:
+    path = frame.f_code.co_filename
+    path = path.removeprefix(str(Path.cwd()) + os.sep)
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno, frame.f_globals).strip()
+    return f"  at {path}:{frame.f_lineno}" + (f"\n    {line}" if line else "")
+
+
+def _numel(shape: Sequence[int]) -> int:
+    n = 1
+    for size in shape:
+        n *= size
+    return n
+
+
+def message(
+    frame: FrameType,
+    op: str,
+    operands: Sequence[tuple[int | str, torch.Tensor]],
+    result: Sequence[int],
+    policy: str | Callable[..., Any],
+) -> str:
+    """The message for a flagged broadcast of ``operands`` by ``op``, called in ``frame``."""
+    shown, names = describe_site(frame, op, [k for k, _ in operands])
+    shapes = [tuple(t.shape) for _, t in operands]
+    big = [i for i, s in enumerate(shapes) if s]
+    head = (
+        f"strict_broadcasting: `{shown}` broadcast {_text.fmt_list(shapes)} to {_text.fmt(result)},"
+    )
+    where = _where(frame)
+    if tuple(result) not in shapes:
+        which = "neither input's shape" if len(shapes) == 2 else "none of the inputs' shapes"
+        lines = [head, f"which matches {which}.", where]
+        expected = max(_numel(shapes[i]) for i in big)
+        if _numel(result) > expected:
+            lines.append(
+                f"This is usually a bug: the result has {_numel(result)} elements where you"
+                f" probably expected {expected}."
+            )
+        fix = _elementwise_fix(shapes, names, big)
+        lines.append(
+            f"Fix: if you meant element-wise, make the shapes match:\n  {fix}."
+            if fix
+            else "Fix: if you meant element-wise, make the shapes equal (.squeeze, .unsqueeze,"
+            " .reshape)."
+        )
+        if not op.endswith("_") and not op.startswith("Tensor.__i"):  # in-place can't grow
+            widest = max(reversed(big), key=lambda i: _numel(shapes[i]))
+            expand = _call(names[widest], f"expand{_text.fmt(result)}")
+            lines.append(f"If {_text.fmt(result)} is intended, say so explicitly: {expand}.")
+    elif policy == "rank":
+        low = min(big, key=lambda i: len(shapes[i]))
+        ndim, missing = len(result), len(result) - len(shapes[low])
+        padded = _text.fmt((1,) * missing + shapes[low])
+        how = "unsqueeze(0)" if missing == 1 else f"reshape{padded}"
+        promoting = f"promoting {names[low]} from {len(shapes[low])} to {ndim} dims;"
+        lines = [
+            head,
+            promoting + ' policy="rank" allows no implicit rank promotion.',
+            where,
+            f"Fix: make the promotion explicit: {_call(names[low], how)} gives {padded}.",
+        ]
+    else:
+        label = getattr(policy, "__name__", type(policy).__name__)
+        lines = [head, f"which your policy {label} flags.", where]
+    return "\n".join(lines)
+
+
+def _elementwise_fix(
+    shapes: Sequence[tuple[int, ...]], names: list[str], big: list[int]
+) -> str | None:
+    """How to make the operands' shapes equal, for the common two-shape mistakes; or None."""
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for i in big:
+        groups.setdefault(shapes[i], []).append(names[i])
+
+    def calls(group: list[str], method: str) -> str:
+        return " and ".join(_call(name, method) for name in group)
+
+    if len(groups) == 2:
+        (a, names_a), (b, names_b) = groups.items()
+        for (x, on_x), (y, on_y) in (((a, names_a), (b, names_b)), ((b, names_b), (a, names_a))):
+            for k in range(len(x)) if len(x) == len(y) + 1 else ():
+                if x[k] == 1 and x[:k] + x[k + 1 :] == y:
+                    options = sorted(
+                        [calls(on_x, f"squeeze({k})"), calls(on_y, f"unsqueeze({k})")],
+                        key=lambda c: c.count(" and "),
+                    )
+                    return ", or ".join(options) if " and " in options[1] else " or ".join(options)
+        if (
+            len(a) == len(b) >= 2
+            and a[-2:] == b[-2:][::-1]
+            and _text.broadcasts(a, (*b[:-2], b[-1], b[-2]))
+        ):
+            return calls(names_b, "T" if len(b) == 2 else "mT")
+    return None
