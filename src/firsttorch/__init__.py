@@ -1,0 +1,66 @@
+"""firsttorch: friendly helpers for your first PyTorch computations.
+
+Device selection (:func:`pick_device`), broadcasting checks (:func:`broadcast_shape`,
+:func:`strict_broadcasting`) and gradient inspection (:func:`inspect_grad`,
+:func:`grad_graph`, :func:`explain_autograd_errors`, :func:`check_gradients`).
+Importing firsttorch has no side effects.
+"""
+
+from __future__ import annotations
+
+from firsttorch.broadcast import broadcast_shape, explain_broadcast, strict_broadcasting
+from firsttorch.device import (
+    DeviceReport,
+    check_same_device,
+    device_report,
+    pick_device,
+    to_device,
+)
+from firsttorch.errors import (
+    BroadcastError,
+    BroadcastWarning,
+    DeviceMismatchError,
+    DeviceUnavailableError,
+    ExplainedAutogradError,
+    FirstTorchError,
+    GradientCheckError,
+    SurprisingBroadcastError,
+)
+from firsttorch.grad import (
+    GradCheckReport,
+    GradGraph,
+    GradInfo,
+    check_gradients,
+    explain_autograd_errors,
+    grad_graph,
+    inspect_grad,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BroadcastError",
+    "BroadcastWarning",
+    "DeviceMismatchError",
+    "DeviceReport",
+    "DeviceUnavailableError",
+    "ExplainedAutogradError",
+    "FirstTorchError",
+    "GradCheckReport",
+    "GradGraph",
+    "GradInfo",
+    "GradientCheckError",
+    "SurprisingBroadcastError",
+    "__version__",
+    "broadcast_shape",
+    "check_gradients",
+    "check_same_device",
+    "device_report",
+    "explain_autograd_errors",
+    "explain_broadcast",
+    "grad_graph",
+    "inspect_grad",
+    "pick_device",
+    "strict_broadcasting",
+    "to_device",
+]

@@ -1,0 +1,813 @@
+"""Tests for firsttorch.grad: inspect_grad, grad_graph, explain_autograd_errors, check_gradients.
+
+Every autograd error below is triggered for real; nothing is simulated.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from firsttorch.errors import ExplainedAutogradError, GradientCheckError
+from firsttorch.grad import (
+    GradCheckReport,
+    GradGraph,
+    GradInfo,
+    check_gradients,
+    explain_autograd_errors,
+    grad_graph,
+    inspect_grad,
+)
+
+
+def _flat(text: object) -> str:
+    """Collapse line wrapping, so that a phrase can be found wherever the lines broke."""
+    return " ".join(str(text).split())
+
+
+def _line_of(fn: Callable[..., object], code: str) -> int:
+    """Return the line number, in this file, of the line of ``fn`` that contains ``code``."""
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if code in line)
+
+
+class WrongSquare(torch.autograd.Function):
+    """x * x with a wrong backward: it returns g * x instead of 2 * g * x."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad * x
+
+
+class WrongProduct(torch.autograd.Function):
+    """x * w with both gradients swapped."""
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor, w: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        x, w = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad * x, (grad * w).sum()
+
+
+def my_square(x: torch.Tensor) -> torch.Tensor:
+    """The sum of squares, through the wrong custom Function."""
+    return WrongSquare.apply(x).sum()  # type: ignore[no-any-return]
+
+
+class TestInspectGrad:
+    def test_fresh_leaf(self) -> None:
+        """A fresh leaf that requires grad says backward has not run yet."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        info = inspect_grad(x)
+        assert isinstance(info, GradInfo)
+        assert (info.requires_grad, info.is_leaf, info.grad_fn, info.has_grad) == (
+            True,
+            True,
+            None,
+            False,
+        )
+        assert str(info).splitlines()[0] == (
+            "requires_grad=True, leaf, grad_fn=None, grad=None, version 0"
+        )
+        assert "backward() has not reached this tensor" in _flat(info)
+
+    def test_leaf_after_backward(self) -> None:
+        """After backward the summary shows the grad's shape and warns that it accumulates."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        (x * x).sum().backward()
+        info = inspect_grad(x)
+        assert info.grad_shape == (2,)
+        assert str(info).splitlines()[0] == (
+            "requires_grad=True, leaf, grad_fn=None, grad=set (shape (2,)), version 0"
+        )
+        assert "adds up over backward() calls" in _flat(info)
+
+    def test_non_leaf_without_warning(self) -> None:
+        """A non-leaf is inspected without PyTorch's .grad UserWarning, and told to retain_grad."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        y = x * x
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            info = inspect_grad(y)
+        assert info.grad_fn == "MulBackward0"
+        assert not info.is_leaf
+        assert "t.retain_grad() before backward()" in _flat(info)
+
+    def test_non_leaf_retaining(self) -> None:
+        """A non-leaf that retains grad reports its grad, wrapping the long summary line."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        y = x * x
+        y.retain_grad()
+        assert "backward() has not reached" in _flat(inspect_grad(y))
+        y.sum().backward()
+        text = str(inspect_grad(y))
+        assert text.startswith("requires_grad=True, non-leaf (retains grad), grad_fn=MulBackward0")
+        assert "grad=set (shape (2,))" in text
+        assert all(len(line) <= 88 for line in text.splitlines())
+
+    def test_no_grad_tensor(self) -> None:
+        """A float tensor that does not require grad lists the three possible reasons."""
+        with torch.no_grad():
+            y = torch.tensor([1.0], requires_grad=True) * 2
+        info = inspect_grad(y)
+        assert not info.requires_grad
+        assert "under torch.no_grad(), or by .detach()" in _flat(info)
+
+    def test_integer_tensor(self) -> None:
+        """An integer tensor is told it cannot require grad and how to make it float."""
+        text = str(inspect_grad(torch.tensor([1, 2])))
+        assert "dtype torch.int64 cannot require grad" in text
+        assert "t.float()" in text
+
+    def test_inference_tensor(self) -> None:
+        """An inference tensor has no version counter and is told so."""
+        with torch.inference_mode():
+            t = torch.ones(2)
+        info = inspect_grad(t)
+        assert info.version is None
+        assert "no version counter" in _flat(info)
+        assert "inference tensor" in _flat(info)
+
+    def test_version_counter(self) -> None:
+        """In-place modifications are counted in plain words, singular and plural."""
+        t = torch.zeros(2)
+        t.add_(1)
+        assert "modified in place 1 time (" in _flat(inspect_grad(t))
+        t.mul_(2)
+        info = inspect_grad(t)
+        assert info.version == 2
+        assert "modified in place 2 times" in _flat(info)
+
+    def test_rejects_non_tensor(self) -> None:
+        """A list is rejected with a TypeError that names the argument and the type."""
+        with pytest.raises(
+            TypeError, match=r"inspect_grad\(tensor\): expected a torch.Tensor, got list"
+        ):
+            inspect_grad([1.0, 2.0])  # type: ignore[arg-type]
+
+
+class TestGradGraph:
+    def test_example_tree(self) -> None:
+        """The documented example renders the exact tree, the shared leaf once then referenced."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        graph = grad_graph((x * x + 3).sum(), names={"x": x})
+        assert isinstance(graph, GradGraph)
+        assert str(graph) == (
+            "SumBackward0\n"
+            "└── AddBackward0\n"
+            "    └── MulBackward0\n"
+            "        ├── x (leaf, shape (2,))\n"
+            "        └── x (leaf, shape (2,)) (see above)"
+        )
+
+    def test_unnamed_leaves_show_shape(self) -> None:
+        """Without names, leaves are labelled by shape and nothing shows a memory address."""
+        model = torch.nn.Linear(3, 2)
+        graph = grad_graph(model(torch.ones(4, 3)).sum())
+        assert "leaf (shape (2, 3))" in str(graph)
+        assert "leaf (shape (2,))" in str(graph)
+        assert "0x" not in str(graph) + graph.to_dot()
+
+    def test_named_parameters_and_diamond(self) -> None:
+        """Named intermediates label their node; a shared subgraph is expanded only once."""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        a = x * 2
+        b, c = a.unbind()
+        graph = grad_graph(b * c + a.sum(), names={"x": x, "a": a, "b": b, "c": c})
+        assert str(graph) == (
+            "AddBackward0\n"
+            "├── MulBackward0\n"
+            "│   ├── UnbindBackward0 (b, c)\n"
+            "│   │   └── MulBackward0 (a)\n"
+            "│   │       └── x (leaf, shape (2,))\n"
+            "│   └── UnbindBackward0 (b, c) (see above)\n"
+            "└── SumBackward0\n"
+            "    └── MulBackward0 (a) (see above)"
+        )
+        assert graph.leaves == ("n4",)
+
+    def test_nodes_and_edges(self) -> None:
+        """Nodes and edges are plain data with deterministic ids, ready for drawing."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        graph = grad_graph((x * x + 3).sum(), names={"x": x})
+        assert graph.nodes == (
+            ("n0", "SumBackward0"),
+            ("n1", "AddBackward0"),
+            ("n2", "MulBackward0"),
+            ("n3", "x (leaf, shape (2,))"),
+        )
+        assert graph.edges == (("n0", "n1"), ("n1", "n2"), ("n2", "n3"), ("n2", "n3"))
+
+    def test_deep_graph_without_recursion(self) -> None:
+        """A graph deeper than Python's recursion limit is walked without error."""
+        x = torch.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(sys.getrecursionlimit() + 100):
+            y = y * 1.0
+        graph = grad_graph(y)
+        assert len(graph.nodes) == sys.getrecursionlimit() + 101
+
+    def test_leaf_alone(self) -> None:
+        """A leaf that requires grad is a one-node graph."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        graph = grad_graph(x, names={"x": x})
+        assert str(graph) == "x (leaf, shape (2,))"
+        assert graph.edges == ()
+
+    def test_no_graph(self) -> None:
+        """A tensor that does not require grad raises a ValueError saying why and the fix."""
+        with pytest.raises(ValueError, match=r"requires_grad=False and no grad_fn.*Fix: create"):
+            grad_graph(torch.ones(2) * 2)
+
+    def test_rejects_non_tensor(self) -> None:
+        """A non-tensor is rejected with a TypeError naming the argument."""
+        with pytest.raises(
+            TypeError, match=r"grad_graph\(tensor\): expected a torch.Tensor, got int"
+        ):
+            grad_graph(3)  # type: ignore[arg-type]
+
+    def test_rejects_bad_names(self) -> None:
+        """Names must be a mapping of str to tensor; each violation is named."""
+        x = torch.ones(2, requires_grad=True)
+        with pytest.raises(TypeError, match=r"names=\.\.\.\): expected a mapping.*got list"):
+            grad_graph(x, names=[x])  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"entry 'x': float must map a str to a torch.Tensor"):
+            grad_graph(x, names={"x": 1.0})  # type: ignore[dict-item]
+
+    def test_dot_is_valid(self) -> None:
+        """DOT output declares every node used by an edge, balances braces and escapes labels."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        dot = grad_graph((x * x + 3).sum(), names={'say "hi" \\ now': x}).to_dot()
+        assert dot.startswith("digraph grad_graph {")
+        assert dot.count("{") == dot.count("}")
+        declared = set(re.findall(r"^  (n\d+) \[", dot, flags=re.MULTILINE))
+        used = re.findall(r"^  (n\d+) -> (n\d+);", dot, flags=re.MULTILINE)
+        assert used
+        assert {n for edge in used for n in edge} <= declared
+        assert 'label="say \\"hi\\" \\\\ now (leaf, shape (2,))"' in dot
+
+    @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+    def test_dot_renders_with_graphviz(self) -> None:
+        """Graphviz's own dot program renders the DOT output to SVG."""
+        x = torch.tensor([2.0, 3.0], requires_grad=True)
+        dot = grad_graph((x * x + 3).sum(), names={'"x"': x}).to_dot()
+        done = subprocess.run(
+            [shutil.which("dot") or "dot", "-Tsvg"],
+            input=dot,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "<svg" in done.stdout
+
+
+class TestExplainAutogradErrors:
+    @staticmethod
+    def _explained(info: pytest.ExceptionInfo[ExplainedAutogradError]) -> str:
+        """Check the invariants every explained error keeps and return its message."""
+        err = info.value
+        assert isinstance(err, RuntimeError)
+        assert err.__cause__ is err.original
+        assert isinstance(err.__cause__, RuntimeError)
+        lines = str(err).splitlines()
+        assert lines[0] == str(err.__cause__)
+        assert [line.split(":")[0] for line in lines if not line.startswith("  ")][1:] == [
+            "What happened",
+            "Why",
+            "Fix",
+        ]
+        assert all(len(line) <= 88 for line in lines[1:] if "`" not in line)
+        return _flat(err)
+
+    def test_backward_without_grad(self) -> None:
+        """Backward on a tensor that never required grad names the causes and the non-fix."""
+        x = torch.tensor([1.0, 2.0])
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            (x * 2).sum().backward()
+        text = self._explained(info)
+        assert "does not require grad and does not have a grad_fn" in text
+        assert "most likely no input required grad" in text
+        assert "Do not set loss.requires_grad = True" in text
+
+    def test_backward_after_no_grad(self) -> None:
+        """A forward pass under torch.no_grad() inside the block is named with its line."""
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            with torch.no_grad():
+                loss = (w * 2).sum()
+            loss.backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        line = _line_of(step, "loss = (w * 2).sum()")
+        text = self._explained(info)
+        assert f"mul at test_grad.py:{line} (`loss = (w * 2).sum()`)" in text
+        assert "ran under torch.no_grad()" in text
+
+    def test_backward_in_no_grad_block(self) -> None:
+        """A block that itself runs under torch.no_grad() is told that grad mode is off."""
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        with (
+            torch.no_grad(),
+            pytest.raises(ExplainedAutogradError) as info,
+            explain_autograd_errors(),
+        ):
+            (w * 2).sum().backward()
+        assert "grad mode is off (torch.no_grad()), so that is the cause" in self._explained(info)
+
+    def test_backward_after_detach(self) -> None:
+        """A .detach() inside the block is named with its file and line."""
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            h = (w * 2).detach()
+            torch.autograd.backward([h.sum()])
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        line = _line_of(step, "h = (w * 2).detach()")
+        assert f".detach() was called at test_grad.py:{line}" in self._explained(info)
+
+    def test_backward_without_tracking(self) -> None:
+        """With track_ops=False the explanation falls back to how to find out."""
+        x = torch.tensor([1.0, 2.0])
+        with (
+            pytest.raises(ExplainedAutogradError) as info,
+            explain_autograd_errors(track_ops=False),
+        ):
+            torch.autograd.grad(x.sum(), [x])
+        assert "Call firsttorch.inspect_grad() on the inputs" in self._explained(info)
+
+    def test_non_scalar_backward(self) -> None:
+        """Backward on a vector names its shape and both fixes."""
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            (a * 2).backward()
+        text = self._explained(info)
+        assert "grad can be implicitly created only for scalar outputs" in text
+        assert "tensor of shape (2,)" in text
+        assert "gradient=torch.ones_like(y)" in text
+        assert ".sum().backward()" in text
+
+    def test_non_scalar_backward_untracked(self) -> None:
+        """Without tracking the shape is unknown and left out."""
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        with (
+            pytest.raises(ExplainedAutogradError) as info,
+            explain_autograd_errors(track_ops=False),
+        ):
+            (a * 2).backward()
+        assert "on a tensor at test_grad.py" in self._explained(info)
+
+    def test_second_backward(self) -> None:
+        """A second backward through a freed graph suggests recomputing or retain_graph."""
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        loss = (a * a).sum()
+        loss.backward()
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            loss.backward()
+        text = self._explained(info)
+        assert "Trying to backward through the graph a second time" in text
+        assert "retain_graph=True" in text
+        assert "recompute the forward pass" in text
+
+    def test_inplace_on_leaf(self) -> None:
+        """An in-place update of a leaf that requires grad suggests torch.no_grad()."""
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            nonlocal w
+            w -= 0.1
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        line = _line_of(step, "w -= 0.1")
+        text = self._explained(info)
+        assert "a leaf Variable that requires grad is being used in an in-place" in text
+        assert f"test_grad.py:{line} (`w -= 0.1`)" in text
+        assert "with torch.no_grad(): w -= lr * w.grad" in text
+
+    def test_saved_tensor_modified(self) -> None:
+        """A saved tensor changed in place names that operation's file and line."""
+        b = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            d = (b * 1).sigmoid()
+            d.mul_(2)
+            d.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        line = _line_of(step, "d.mul_(2)")
+        text = self._explained(info)
+        assert "modified by an inplace operation" in text
+        assert "output 0 of Sigmoid" in text
+        assert f"The in-place operation: mul_ at test_grad.py:{line} (`d.mul_(2)`)." in text
+        assert "out-of-place form" in text
+
+    def test_saved_tensor_item_assignment(self) -> None:
+        """Item assignment and out= writes are in-place operations too."""
+        b = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            c = b * 1
+            d = c * c
+            c[0] = 5
+            torch.add(torch.ones(2), 1, out=torch.empty(2))
+            d.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        line = _line_of(step, "c[0] = 5")
+        text = self._explained(info)
+        assert "output 0 of CopySlices" in text
+        assert f"__setitem__ at test_grad.py:{line} (`c[0] = 5`)" in text
+
+    def test_saved_leaf_modified_by_optimizer(self) -> None:
+        """A parameter changed by optimizer.step() before a later backward is pinned on step()."""
+        model = torch.nn.Linear(3, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            first = model(torch.ones(2, 3)).sum()
+            second = (model.weight**2).sum()
+            first.backward()
+            opt.step()
+            second.backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        line = _line_of(step, "opt.step()")
+        text = self._explained(info)
+        assert "(shape (1, 3))" in text
+        assert f"at test_grad.py:{line} (`opt.step()`)" in text
+        assert "before optimizer.step()" in text
+
+    def test_several_candidates(self) -> None:
+        """Two same-shaped tensors changed once each are both listed."""
+        b = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            c = b * 1
+            other = b * 1
+            d = c * c
+            c.mul_(2)
+            other.mul_(3)
+            d.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        assert "The in-place operation is one of: mul_ at" in self._explained(info)
+
+    def test_inplace_before_block(self) -> None:
+        """An in-place operation outside the block cannot be named, and the text says so."""
+        b = torch.tensor([1.0, 2.0], requires_grad=True)
+        d = (b * 1).sigmoid()
+        d.mul_(2)
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            d.sum().backward()
+        assert "It ran before this block, so it was not recorded" in self._explained(info)
+
+    def test_inplace_untracked(self) -> None:
+        """With track_ops=False the text says how to see where the change happened."""
+        b = torch.tensor([1.0, 2.0], requires_grad=True)
+
+        @explain_autograd_errors(track_ops=False)
+        def step() -> None:
+            d = (b * 1).sigmoid()
+            d.mul_(2)
+            d.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        assert "explain_autograd_errors(track_ops=True) to see where" in self._explained(info)
+
+    def test_numpy_on_grad_tensor(self) -> None:
+        """.numpy() on a tensor that requires grad suggests .detach().numpy()."""
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            w.numpy()
+        text = self._explained(info)
+        assert "Can't call numpy() on Tensor that requires grad" in text
+        assert "t.detach().numpy()" in text
+
+    def test_integer_requires_grad(self) -> None:
+        """Asking an integer tensor to require grad suggests making it float."""
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            torch.tensor([1, 2], requires_grad=True)
+        text = self._explained(info)
+        assert re.search("only Tensors of floating point", text, re.IGNORECASE)
+        assert "torch.tensor([1., 2.], requires_grad=True)" in text
+
+    def test_item_on_many_elements(self) -> None:
+        """.item() on a tensor with several elements suggests a reduction or .tolist()."""
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            torch.tensor([1.0, 2.0]).item()
+        text = self._explained(info)
+        assert ".item() was called on a tensor with 2 elements" in text
+        assert "t.tolist()" in text
+
+    def test_unrecognised_error_passes_unchanged(self) -> None:
+        """A RuntimeError it does not know is re-raised as the very same object."""
+        original = RuntimeError("something else")
+        with pytest.raises(RuntimeError) as info, explain_autograd_errors():
+            raise original
+        assert info.value is original
+
+    def test_other_exceptions_pass_unchanged(self) -> None:
+        """A non-RuntimeError passes through untouched."""
+        original = KeyError("k")
+        with pytest.raises(KeyError) as info, explain_autograd_errors():
+            raise original
+        assert info.value is original
+
+    def test_nested_blocks_explain_once(self) -> None:
+        """An outer block leaves an already explained error alone."""
+        with (
+            pytest.raises(ExplainedAutogradError) as info,
+            explain_autograd_errors(),
+            explain_autograd_errors(),
+        ):
+            torch.tensor([1.0, 2.0]).item()
+        assert isinstance(info.value.__cause__, RuntimeError)
+        assert not isinstance(info.value.__cause__, ExplainedAutogradError)
+
+    def test_no_error_no_effect(self) -> None:
+        """Without an error the block changes nothing and leaves no torch function mode."""
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        with explain_autograd_errors():
+            _ = torch.ones(2).detach()
+            torch.autograd.backward([])
+            loss = (x * x).sum()
+            loss.backward()
+            with torch.no_grad():
+                x.grad.add_(0)  # type: ignore[union-attr]
+                _ = x.grad * 2
+                _ = x.sum().item()
+                _ = (x.detach() * 2).clone()
+            torch.nn.init.zeros_(torch.empty(0))
+            torch._foreach_add_([torch.zeros(1)], 1.0)
+            x2 = torch.zeros(2).requires_grad_()
+        assert torch.equal(x.grad, torch.tensor([2.0, 4.0]))  # type: ignore[arg-type]
+        assert x2.requires_grad
+        assert not torch.overrides._is_torch_function_mode_enabled()
+
+    def test_inference_tensor_inplace(self) -> None:
+        """An in-place update of an inference tensor inside the block is simply not recorded."""
+        with explain_autograd_errors(), torch.inference_mode():
+            t = torch.ones(2)
+            t.add_(1)
+        assert t.tolist() == [2.0, 2.0]
+
+    def test_decorator(self) -> None:
+        """As a decorator it explains errors in every call, including recursive ones."""
+
+        @explain_autograd_errors()
+        def countdown(n: int) -> None:
+            if n == 0:
+                torch.tensor([1.0, 2.0], requires_grad=True).numpy()
+            else:
+                countdown(n - 1)
+
+        with pytest.raises(ExplainedAutogradError, match="Can't call numpy"):
+            countdown(3)
+
+    def test_decorator_in_threads(self) -> None:
+        """A decorated function runs in several threads at once without sharing state."""
+        caught: list[str] = []
+
+        @explain_autograd_errors()
+        def work() -> None:
+            torch.tensor([1.0, 2.0]).item()
+
+        def thread_main() -> None:
+            try:
+                work()
+            except ExplainedAutogradError as err:
+                caught.append(str(err).splitlines()[0])
+
+        threads = [threading.Thread(target=thread_main) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert caught == ["a Tensor with 2 elements cannot be converted to Scalar"] * 4
+        assert not torch.overrides._is_torch_function_mode_enabled()
+
+    def test_rejects_non_bool(self) -> None:
+        """track_ops must be a bool."""
+        with pytest.raises(TypeError, match=r"explain_autograd_errors\(track_ops=1\): expected"):
+            explain_autograd_errors(track_ops=1)  # type: ignore[arg-type]
+
+
+class TestCheckGradients:
+    def test_float32_square_passes(self) -> None:
+        """Correct float32 code passes because the check runs in float64."""
+        x = torch.tensor([1.0, 2.0, 3.0])
+        report = check_gradients(lambda t: t**2, x)
+        assert isinstance(report, GradCheckReport)
+        assert report.ok
+        report.raise_if_failed()
+        assert str(report) == (
+            "check_gradients(<lambda>): OK. Autograd matches finite differences for 1 input "
+            "(largest\ndifference < 1e-8; atol=1e-05, rtol=0.001)."
+        )
+
+    def test_inputs_not_mutated(self) -> None:
+        """The user's tensors keep their values, dtype and requires_grad."""
+        x = torch.tensor([1.0, 2.0])
+        n = torch.tensor([2])
+
+        def fn(t: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+            t.data.mul_(1)  # touching the copy must not reach the caller's tensor
+            k.add_(0)
+            return (t**k).sum()
+
+        assert check_gradients(fn, x, n).ok
+        assert x.dtype == torch.float32
+        assert not x.requires_grad
+        assert x.tolist() == [1.0, 2.0]
+        assert n.tolist() == [2]
+
+    def test_wrong_custom_function_fails(self) -> None:
+        """A custom Function with a wrong backward fails with autograd against numbers."""
+        report = check_gradients(my_square, torch.tensor([1.0, 2.0, 3.0]))
+        assert not report.ok
+        result = report.results[0]
+        assert result.max_abs_error == pytest.approx(3.0)
+        assert torch.allclose(result.analytical, torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+        assert torch.allclose(result.numerical, torch.tensor([2.0, 4.0, 6.0], dtype=torch.float64))
+        assert str(report) == (
+            "check_gradients(my_square): FAILED for input 0 (shape (3,)).\n"
+            "  autograd says:            [1.0000, 2.0000, 3.0000]\n"
+            "  finite differences say:   [2.0000, 4.0000, 6.0000]\n"
+            "  largest difference 3.0 at element 2 (atol=1e-05, rtol=0.001)\n"
+            "Your backward (or a custom autograd.Function) computes a different derivative "
+            "than the\nforward implies. Fix: check the backward formula for the input(s) "
+            "above against the\nderivative of the forward."
+        )
+        with pytest.raises(GradientCheckError, match=r"FAILED for input 0 \(shape \(3,\)\)"):
+            report.raise_if_failed()
+
+    def test_agrees_with_gradcheck(self) -> None:
+        """Pass or fail agrees with torch.autograd.gradcheck on the same functions."""
+        x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+        for fn in (my_square, lambda t: (t**2).sum()):
+            expected = torch.autograd.gradcheck(fn, (x,), raise_exception=False)
+            assert check_gradients(fn, x).ok == expected
+
+    def test_jacobian_report(self) -> None:
+        """A non-scalar output is compared as a Jacobian, explained and kept within 88 columns."""
+        report = check_gradients(WrongSquare.apply, torch.linspace(1.0, 2.0, 10))
+        text = str(report)
+        assert report.results[0].jacobian
+        assert report.results[0].analytical.shape == (10, 10)
+        assert "check_gradients(WrongSquare.apply): FAILED" in text
+        assert "(Jacobians: row i is output element i, column j input element j)" in text
+        assert "at row 9, column 9" in text
+        assert "\n                             ...\n" in text
+        assert all(len(line) <= 88 for line in text.splitlines())
+
+    def test_several_failed_inputs(self) -> None:
+        """Each failing input gets its own block; a 0-d input prints as a number."""
+        report = check_gradients(
+            lambda x, w: WrongProduct.apply(x, w).sum(), torch.tensor([1.0, 2.0]), torch.tensor(3.0)
+        )
+        text = str(report)
+        assert "FAILED for 2 inputs." in text
+        assert "  input 1 (shape ()):\n    autograd says:            6.0000\n" in text
+        assert "    largest difference 3.0 (atol" in text
+
+    def test_detached_output(self) -> None:
+        """When autograd says 0 everywhere the report blames a cut in the graph."""
+        report = check_gradients(
+            lambda x: (x.detach() ** 2).sum() + 0 * x.sum(), torch.arange(1.0, 11.0)
+        )
+        text = str(report)
+        assert "Autograd says 0 everywhere" in text
+        assert "no .detach(), .item()" in text
+        assert "..." in text
+
+    def test_float32_cast_inside(self) -> None:
+        """A cast to float32 inside fn is pointed out, with the 2-d position of the worst element."""
+        report = check_gradients(
+            lambda m: (m.float() ** 3).sum() * 1e5, torch.full((2, 3), 1.3, dtype=torch.float64)
+        )
+        text = str(report)
+        assert not report.ok
+        assert "fn returned torch.float32, not float64" in text
+        assert re.search(r"at element \(\d, \d\)", text)
+        assert "e+05" in text
+
+    def test_tiny_and_odd_numbers(self) -> None:
+        """Tiny, infinite and NaN values are printed readably and never pass."""
+        report = check_gradients(lambda x: (x * 1e-7).sum(), torch.ones(2), atol=0, rtol=0)
+        assert "1.0000e-07" in str(report)
+        nan = check_gradients(lambda x: (x * float("nan")).sum(), torch.ones(2))
+        assert not nan.ok
+        assert "nan" in str(nan)
+
+    def test_passthrough_and_unused_inputs(self) -> None:
+        """Python numbers and int tensors pass through; an unused float input gets zeros."""
+        report = check_gradients(
+            lambda x, y, n, idx: (x**n)[idx].sum(),
+            torch.tensor([1.0, 2.0]),
+            torch.ones(3),
+            3,
+            torch.tensor([1]),
+        )
+        assert report.ok
+        assert [r.index for r in report.results] == [0, 1]
+        assert not report.results[1].analytical.any()
+        assert "for 2 inputs" in str(report)
+
+    def test_constant_and_empty_outputs(self) -> None:
+        """An output that ignores the input, or has no elements, trivially passes."""
+        assert check_gradients(lambda x: torch.ones(2, dtype=torch.float64), torch.ones(2)).ok
+        empty = check_gradients(lambda x: x[:0], torch.ones(2))
+        assert empty.ok
+        assert empty.results[0].analytical.shape == (0, 2)
+        assert check_gradients(lambda x: x.sum(), torch.ones(0)).ok
+
+    def test_callable_names(self) -> None:
+        """Modules and partials are named by their type."""
+        assert check_gradients(torch.nn.Tanh(), torch.ones(2)).name == "Tanh"
+        assert check_gradients(functools.partial(torch.sum), torch.ones(2)).name == "partial"
+
+    def test_tolerances(self) -> None:
+        """Tolerances are used; unknown names and bad values are rejected by name."""
+        report = check_gradients(my_square, torch.ones(1), atol=1, rtol=1, eps=1e-3)
+        assert report.ok
+        assert (report.atol, report.rtol, report.eps) == (1.0, 1.0, 1e-3)
+        with pytest.raises(
+            TypeError, match=r"unknown keyword argument 'tol'\. Allowed: atol, rtol, eps"
+        ):
+            check_gradients(my_square, torch.ones(1), tol=1e-3)
+        with pytest.raises(TypeError, match=r"atol=True\): expected a number"):
+            check_gradients(my_square, torch.ones(1), atol=True)
+        with pytest.raises(TypeError, match=r"rtol='0.1'\): expected a number"):
+            check_gradients(my_square, torch.ones(1), rtol="0.1")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"eps=0\): must be finite and > 0"):
+            check_gradients(my_square, torch.ones(1), eps=0)
+        with pytest.raises(ValueError, match=r"atol=-1\.0\): must be finite and >= 0"):
+            check_gradients(my_square, torch.ones(1), atol=-1.0)
+        with pytest.raises(ValueError, match=r"rtol=inf\): must be finite"):
+            check_gradients(my_square, torch.ones(1), rtol=float("inf"))
+
+    def test_rejects_bad_inputs(self) -> None:
+        """Missing float inputs, complex inputs and non-callables are rejected with a fix."""
+        with pytest.raises(
+            ValueError, match=r"no floating point tensor among the inputs \(got torch.int64, int\)"
+        ):
+            check_gradients(my_square, torch.tensor([1]), 2)
+        with pytest.raises(ValueError, match=r"\(got none\)"):
+            check_gradients(torch.rand)
+        with pytest.raises(ValueError, match=r"input 0 is complex \(torch.complex64\)"):
+            check_gradients(my_square, torch.ones(2, dtype=torch.complex64))
+        with pytest.raises(
+            TypeError, match=r"check_gradients\(fn=3\): fn must be callable, got int"
+        ):
+            check_gradients(3, torch.ones(2))  # type: ignore[arg-type]
+
+    def test_rejects_bad_outputs(self) -> None:
+        """fn must return one floating point tensor."""
+        with pytest.raises(
+            TypeError, match=r"fn returned float; expected one floating point tensor"
+        ):
+            check_gradients(lambda x: x.sum().item(), torch.ones(2))
+        with pytest.raises(TypeError, match=r"fn returned a torch.int64 tensor"):
+            check_gradients(lambda x: x.long(), torch.ones(2))
