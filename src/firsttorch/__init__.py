@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from firsttorch.broadcast import broadcast_shape, explain_broadcast, strict_broadcasting
 from firsttorch.device import (
+    AcceleratorStatus,
     DeviceReport,
     check_same_device,
     device_report,
@@ -28,6 +29,7 @@ from firsttorch.errors import (
 )
 from firsttorch.grad import (
     GradCheckReport,
+    GradCheckResult,
     GradGraph,
     GradInfo,
     check_gradients,
@@ -39,6 +41,7 @@ from firsttorch.grad import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AcceleratorStatus",
     "BroadcastError",
     "BroadcastWarning",
     "DeviceMismatchError",
@@ -47,6 +50,7 @@ __all__ = [
     "ExplainedAutogradError",
     "FirstTorchError",
     "GradCheckReport",
+    "GradCheckResult",
     "GradGraph",
     "GradInfo",
     "GradientCheckError",

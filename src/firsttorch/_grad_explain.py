@@ -180,7 +180,7 @@ def explain_autograd_errors(*, track_ops: bool = True) -> _ExplainAutogradErrors
 
     Args:
         track_ops: Record in-place operations, ``.detach()`` and ``torch.no_grad()``
-            cuts inside the block (via a :class:`torch.overrides.TorchFunctionMode`)
+            cuts inside the block (via a ``torch.overrides.TorchFunctionMode``)
             so that the explanation can name the file and line responsible. This costs
             a few microseconds per torch call; pass ``False`` for zero overhead.
 

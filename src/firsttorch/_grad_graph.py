@@ -39,7 +39,7 @@ class GradGraph:
         """Return Graphviz DOT source for this graph (render it with ``dot -Tsvg``).
 
         Returns:
-            The DOT source: boxes for operations, blue ellipses for leaf tensors.
+            DOT source with boxes for operations and blue ellipses for leaf tensors.
 
         >>> x = torch.tensor([2.0, 3.0], requires_grad=True)
         >>> print(grad_graph((2 * x).sum(), names={"x": x}).to_dot())

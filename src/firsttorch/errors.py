@@ -57,7 +57,7 @@ class BroadcastWarning(UserWarning):
 class ExplainedAutogradError(FirstTorchError, RuntimeError):
     """An autograd error from PyTorch, re-raised with its cause and fix in plain words.
 
-    The original exception is kept as ``__cause__`` and in :attr:`original`.
+    The original exception is kept as ``__cause__`` and in ``original``.
     """
 
     def __init__(self, message: str, original: BaseException | None = None) -> None:
@@ -68,5 +68,5 @@ class ExplainedAutogradError(FirstTorchError, RuntimeError):
 class GradientCheckError(FirstTorchError, RuntimeError):
     """Autograd and finite differences disagree (see :func:`firsttorch.check_gradients`).
 
-    :func:`torch.autograd.gradcheck` raises a :class:`RuntimeError` subclass here.
+    :func:`torch.autograd.gradcheck.gradcheck` raises a :class:`RuntimeError` subclass here.
     """
