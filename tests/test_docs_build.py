@@ -8,6 +8,7 @@ build fails and says where and how to fix it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,10 @@ def _site(tmp_path: Path) -> Path:
     """Copy the fixture site, the real page, the real example and their transcripts."""
     site = tmp_path / "site"
     shutil.copytree(REPO / "tests" / "sites" / "drill", site)
-    shutil.copy(REPO / "docs" / f"{PAGE}.md", site / "page.md")
+    # The fixture has one page: links to the site's other pages become plain text.
+    text = (REPO / "docs" / f"{PAGE}.md").read_text(encoding="utf-8")
+    text = re.sub(r"\{doc\}`(?:([^`<]*?)\s*<[^`>]+>|([^`]+))`", r"`\1\2`", text)
+    (site / "page.md").write_text(text, encoding="utf-8")
     gallery = tmp_path / "gallery"
     gallery.mkdir()
     shutil.copy(REPO / "gallery" / "GALLERY_HEADER.rst", gallery)
