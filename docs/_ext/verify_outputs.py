@@ -31,7 +31,9 @@ ACCEPT_ENV = "FIRSTTORCH_ACCEPT"
 ACCEPT_COMMAND = "nox -s accept"
 GALLERY_OUT = "auto_examples"
 REPO = Path(__file__).resolve().parents[2]
-PACKAGE_SOURCES = sorted((REPO / "src" / "firsttorch").glob("*.py"))
+#: The firsttorch sources every page depends on; FIRSTTORCH_PACKAGE_DIR points elsewhere (tests).
+PACKAGE_DIR = Path(os.environ.get("FIRSTTORCH_PACKAGE_DIR") or REPO / "src" / "firsttorch")
+PACKAGE_SOURCES = sorted(PACKAGE_DIR.glob("*.py"))
 
 # Filled while sphinx-gallery runs examples in this process (see the two hooks below).
 _EXAMPLE_STATE: dict[str, dict[str, Any]] = {}
@@ -263,7 +265,9 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     ran = sum(1 for r in records.values() if r["build"] == build)
-    logger.info("firsttorch: %d of %d documents executed and verified this build", ran, len(records))
+    logger.info(
+        "firsttorch: %d of %d documents executed and verified this build", ran, len(records)
+    )
 
 
 def _warn(docname: str | None, message: str, line: int | None = None) -> None:
