@@ -14,7 +14,9 @@ import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
-nox.options.sessions = ["lint", "tests", "docs"]
+# The README's test command (`python -m nox`) runs these, in this order: the offline
+# session is the full verified build (with the network cut), the last two use its output.
+nox.options.sessions = ["lint", "tests", "offline", "downloads", "browser"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -22,6 +24,13 @@ CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 DOCS_OUT = ROOT / "docs" / "_build"
 GENERATED = [DOCS_OUT, ROOT / "docs" / "auto_examples", ROOT / "docs" / "gen_modules"]
 SPHINX = ("-b", "html", "-n", "-W", "--keep-going", "docs", str(DOCS_OUT / "html"))
+OFFLINE = ("sh", str(ROOT / "tests" / "offline" / "offline.sh"))
+# Checks that read the built site in docs/_build/html.
+SITE_TESTS = (
+    "tests/test_site_built.py",
+    "tests/test_site_links.py",
+    "tests/test_site_downloads.py",
+)
 
 
 def install(session: nox.Session, *extras: str) -> None:
@@ -37,10 +46,10 @@ def clean_docs() -> None:
 
 
 def check_site(session: nox.Session) -> None:
-    """Run the checks of the built site (tests/test_site_built.py)."""
+    """Run the checks of the built site: contents, manifest, links and anchors, download files."""
     session.run(
         "pytest",
-        "tests/test_site_built.py",
+        *SITE_TESTS,
         "-p",
         "no:cacheprovider",
         "--no-cov",
@@ -69,7 +78,10 @@ def tests(session: nox.Session) -> None:
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=95",
-        "--ignore=tests/test_site_built.py",  # needs the built site: run by `nox -s docs`
+        # These need the built site: `nox -s docs` and `nox -s offline` run them after it.
+        *(f"--ignore={t}" for t in SITE_TESTS),
+        "--ignore=tests/test_offline_block.py",
+        "--ignore=tests/browser",
         *session.posargs,
     )
 
@@ -81,6 +93,46 @@ def docs(session: nox.Session) -> None:
     clean_docs()
     session.run("sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"})
     check_site(session)
+
+
+@nox.session
+def offline(session: nox.Session) -> None:
+    """The docs session with the network cut (tests/offline/offline.sh): proves the build is offline."""
+    install(session, "docs", "test")
+    session.run(
+        "pytest",
+        "tests/test_offline_block.py",
+        "-p",
+        "no:cacheprovider",
+        "--no-cov",
+        env={"FIRSTTORCH_REQUIRE_OFFLINE": "1"},
+    )
+    clean_docs()
+    session.run(*OFFLINE, "sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"})
+    check_site(session)
+
+
+@nox.session
+def downloads(session: nox.Session) -> None:
+    """Run every downloadable script and notebook of the built site in a fresh venv, outside the repo."""
+    session.install(*CONSTRAINTS, "build")
+    session.run("python", "tests/downloads/run_downloads.py", *session.posargs)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The built site in Debian's chromium: clean loads, local only, weight, axe-core, features."""
+    install(session, "browser")
+    session.run(
+        "pytest",
+        "tests/browser",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=-ra --strict-markers --strict-config",
+        *session.posargs,
+        env={"FIRSTTORCH_BROWSER": "1"},
+    )
 
 
 @nox.session
@@ -141,3 +193,10 @@ def build(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "build")
     shutil.rmtree(ROOT / "dist", ignore_errors=True)
     session.run("python", "-m", "build")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time the docs build (clean, floor, rebuilds) and the helpers: benchmarks/results/."""
+    install(session, "docs")
+    session.run("python", "benchmarks/bench.py", env={"MPLBACKEND": "Agg"})

@@ -28,6 +28,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx.ext.graphviz",
     "myst_nb",
+    "merged_streams",  # after myst_nb: merge printed output without editing the notebook
     "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
     "sphinx_design",
@@ -139,6 +140,8 @@ nitpick_ignore = [
 ]
 
 graphviz_output_format = "svg"
+# Copy buttons on code only, never on printed output (myst-nb cells, gallery blocks).
+copybutton_selector = "div.highlight pre:not(.cell_output pre, .sphx-glr-script-out pre)"
 copybutton_exclude = ".linenos, .gp, .go"
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
