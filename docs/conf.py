@@ -33,6 +33,8 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "verify_outputs",
+    "mathml",
+    "a11y",
     "staleness",
 ]
 
@@ -67,8 +69,12 @@ html_theme_options = {
     "source_directory": "docs/",
 }
 html_last_updated_fmt = None
-pygments_style = "sphinx"
-pygments_dark_style = "monokai"
+# Colour schemes that meet WCAG AA contrast (accessible-pygments, which furo depends on).
+pygments_style = "a11y-light"
+pygments_dark_style = "a11y-dark"
+
+# Formulas become MathML at build time (docs/_ext/mathml.py): no MathJax, no CDN.
+html_math_renderer = "mathml"
 
 # -- MyST and myst-nb ----------------------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "amsmath", "attrs_inline"]
