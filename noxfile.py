@@ -45,18 +45,16 @@ def clean_docs() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def run_checks(session: nox.Session, *args: str, **env: str) -> None:
+    """Run pytest on *args* on its own: no coverage, no cache, only the given tests."""
+    session.run(
+        "pytest", *args, "-p", "no:cacheprovider", "--no-cov", "-o", "testpaths=tests", env=env
+    )
+
+
 def check_site(session: nox.Session) -> None:
     """Run the checks of the built site: contents, manifest, links and anchors, download files."""
-    session.run(
-        "pytest",
-        *SITE_TESTS,
-        "-p",
-        "no:cacheprovider",
-        "--no-cov",
-        "-o",
-        "testpaths=tests",
-        env={"FIRSTTORCH_REQUIRE_SITE": "1"},
-    )
+    run_checks(session, *SITE_TESTS, FIRSTTORCH_REQUIRE_SITE="1")
 
 
 @nox.session
@@ -99,14 +97,7 @@ def docs(session: nox.Session) -> None:
 def offline(session: nox.Session) -> None:
     """The docs session with the network cut (tests/offline/offline.sh): proves the build is offline."""
     install(session, "docs", "test")
-    session.run(
-        "pytest",
-        "tests/test_offline_block.py",
-        "-p",
-        "no:cacheprovider",
-        "--no-cov",
-        env={"FIRSTTORCH_REQUIRE_OFFLINE": "1"},
-    )
+    run_checks(session, "tests/test_offline_block.py", FIRSTTORCH_REQUIRE_OFFLINE="1")
     clean_docs()
     session.run(*OFFLINE, "sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"})
     check_site(session)

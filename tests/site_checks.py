@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
+
+#: Where `nox -s docs` (or `nox -s offline`) builds the site.
+HTML = Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+
+
+def require_site() -> Path:
+    """The built site; skip the calling test module when there is none.
+
+    Where FIRSTTORCH_REQUIRE_SITE=1 (the nox sessions that build it), a missing site is an
+    error instead, so the checks can never be skipped silently.
+    """
+    if not (HTML / "index.html").exists():
+        if os.environ.get("FIRSTTORCH_REQUIRE_SITE") == "1":
+            msg = f"{HTML} has no built site; build it first with `nox -s docs`."
+            raise RuntimeError(msg)
+        pytest.skip(
+            "no built site in docs/_build/html (run `nox -s docs`)", allow_module_level=True
+        )
+    return HTML
+
 
 # Elements whose URL the browser fetches while loading the page (links are not loads).
 _LOADING = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,7 @@ import firsttorch
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "docs" / "_build" / "html"
 
-if not (HTML / "index.html").exists():
-    if os.environ.get("FIRSTTORCH_REQUIRE_SITE") == "1":
-        msg = f"{HTML} has no built site; build it first with `nox -s docs`."
-        raise RuntimeError(msg)
-    pytest.skip("no built site in docs/_build/html (run `nox -s docs`)", allow_module_level=True)
+site_checks.require_site()
 
 PAGES = sorted(p.relative_to(REPO / "docs").with_suffix("") for p in (REPO / "docs").glob("*.md"))
 EXAMPLES = sorted(p.relative_to(REPO / "gallery") for p in (REPO / "gallery").rglob("plot_*.py"))

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
 
 import lanes
 import pytest
+import site_checks
 import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "docs" / "_build" / "html"
 
-if not (HTML / "index.html").exists():
-    if os.environ.get("FIRSTTORCH_REQUIRE_SITE") == "1":
-        msg = f"{HTML} has no built site; build it first with `nox -s docs`."
-        raise RuntimeError(msg)
-    pytest.skip("no built site in docs/_build/html (run `nox -s docs`)", allow_module_level=True)
+site_checks.require_site()
 
 # PEP 723's reference regular expression, anchored at the very start of the file.
 PEP723 = re.compile(r"\A# /// script\s*$\s(?P<content>(^#(| .*)$\s)+)^# ///$", re.MULTILINE)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import link_checks
-import pytest
+import site_checks
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "docs" / "_build" / "html"
 
-if not (HTML / "index.html").exists():
-    if os.environ.get("FIRSTTORCH_REQUIRE_SITE") == "1":
-        msg = f"{HTML} has no built site; build it first with `nox -s docs`."
-        raise RuntimeError(msg)
-    pytest.skip("no built site in docs/_build/html (run `nox -s docs`)", allow_module_level=True)
+site_checks.require_site()
 
 
 def test_every_internal_link_and_anchor_resolves() -> None:
