@@ -6,6 +6,7 @@ reviewed transcripts in ``docs/_expected`` (see ``docs/_ext/verify_outputs.py``)
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 from pathlib import Path
 
@@ -14,18 +15,19 @@ sys.path.insert(0, str(DOCS / "_ext"))
 
 import lanes
 
-import firsttorch
-
 project = "firsttorch"
 author = "The firsttorch developers"
 copyright = f"%Y, {author}"
-version = release = firsttorch.__version__
+# Read from the installed metadata: importing firsttorch would import torch, which a
+# rebuild with nothing to run does not need.
+version = release = importlib.metadata.version("firsttorch")
 
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
+    "viewcode_source",  # viewcode without importing firsttorch (and torch) on every build
     "sphinx.ext.graphviz",
     "myst_nb",
     "merged_streams",  # after myst_nb: merge printed output without editing the notebook

@@ -8,9 +8,8 @@ that choose their device with :func:`firsttorch.pick_device` run on that lane's 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import os
-
-import torch
 
 LANES = {"cpu": "cpu", "gpu": "cuda"}
 
@@ -44,13 +43,32 @@ def current_lane() -> str:
     return lane
 
 
+def torch_version() -> str:
+    """The installed torch's version (``2.13.0+cpu``), read without importing torch.
+
+    The build process itself needs torch only to run examples and to check the GPU lane;
+    a rebuild with nothing to run then starts without paying for ``import torch``.
+    """
+    return importlib.metadata.version("torch")
+
+
 def enter_lane(lane: str) -> str:
     """Check that *lane* can run here and point the executed code at its device.
 
     Returns the device type the lane's pages must run on. Fails at once, before
     anything executes, when the GPU lane has no CUDA device.
     """
-    if lane == "gpu" and not torch.cuda.is_available():
+    if lane == "gpu":
+        _require_cuda()
+    device = LANES[lane]
+    os.environ["FIRSTTORCH_DEVICE"] = device
+    return device
+
+
+def _require_cuda() -> None:
+    import torch  # only the GPU lane pays for it here
+
+    if not torch.cuda.is_available():
         build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
         msg = (
             f"GPU lane requested (FIRSTTORCH_DOCS_LANE=gpu) but torch {torch.__version__} "
@@ -60,9 +78,6 @@ def enter_lane(lane: str) -> str:
             "CPU lane (`nox -s docs`)."
         )
         raise LaneError(msg)
-    device = LANES[lane]
-    os.environ["FIRSTTORCH_DEVICE"] = device
-    return device
 
 
 def build_date() -> str:

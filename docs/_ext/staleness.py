@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import lanes
-import torch
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -45,7 +44,7 @@ def _stored_paths(app: Sphinx) -> tuple[Path, Path]:
 
 
 def _builder_inited(app: Sphinx) -> None:
-    current = fingerprint(PACKAGE_SOURCES, torch.__version__, lanes.current_lane())
+    current = fingerprint(PACKAGE_SOURCES, lanes.torch_version(), lanes.current_lane())
     stored = {
         p.read_text(encoding="utf-8").strip() if p.exists() else None for p in _stored_paths(app)
     }

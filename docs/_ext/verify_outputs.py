@@ -18,7 +18,6 @@ from typing import Any
 import lanes
 import nbformat
 import sources
-import torch
 import transcript
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -136,7 +135,7 @@ def _verify(
         "expected": _rel(expected_path),
         "lane": lane,
         "devices": devices,
-        "torch": torch.__version__,
+        "torch": lanes.torch_version(),
         "date": app.firsttorch_date,  # type: ignore[attr-defined]
         "build": app.firsttorch_build,  # type: ignore[attr-defined]
         "sections": len(result.sections),
@@ -255,7 +254,7 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
             _warn(None, f"{_rel(orphan)}: transcript of a page that no longer exists.")
     manifest = {
         "lane": app.firsttorch_lane[0],  # type: ignore[attr-defined]
-        "torch": torch.__version__,
+        "torch": lanes.torch_version(),
         "build": build,
         "documents": {
             d: {**r, "ran_in_this_build": r["build"] == build} for d, r in records.items()
