@@ -99,7 +99,9 @@ def offline(session: nox.Session) -> None:
     install(session, "docs", "test")
     run_checks(session, "tests/test_offline_block.py", FIRSTTORCH_REQUIRE_OFFLINE="1")
     clean_docs()
-    session.run(*OFFLINE, "sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"})
+    session.run(
+        *OFFLINE, "sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"}, external=True
+    )
     check_site(session)
 
 
