@@ -7,16 +7,14 @@ network (an HTTP server on this machine): it builds normally, and fails under th
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import site_checks
 
 REPO = Path(__file__).resolve().parents[1]
 OFFLINE = ("sh", str(REPO / "tests" / "offline" / "offline.sh"))
@@ -35,11 +33,6 @@ INVENTORY = b"""# Sphinx inventory version 2
 """
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def inventory_url(tmp_path: Path) -> Iterator[str]:
     """An intersphinx inventory served over HTTP on 127.0.0.1 (outside the block)."""
@@ -50,12 +43,8 @@ def inventory_url(tmp_path: Path) -> Iterator[str]:
     (served / "objects.inv").write_bytes(
         INVENTORY + zlib.compress(b"demo.thing py:function 1 index.html#$ -\n")
     )
-    handler = functools.partial(_Quiet, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with site_checks.serve(served) as url:
+        yield url
 
 
 def _build(project: Path, *prefix: str) -> subprocess.CompletedProcess[str]:

@@ -7,11 +7,8 @@ recorded and axe-core run; the tests read that record, and the summary prints th
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ if os.environ.get("FIRSTTORCH_BROWSER") != "1":
     pytest.skip("browser checks: run them with `nox -s browser`", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).parent))
+import site_checks
 from axe_playwright_python.sync_playwright import Axe
 from browsing import CHROMIUM_ARGS, HTML, NOT_WEIGHED, Visit, chromium_path
 from playwright.sync_api import (
@@ -38,20 +36,11 @@ if not (HTML / "index.html").exists():
 VISITS: dict[str, Visit] = {}
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def base_url() -> Iterator[str]:
     """The built site, served by http.server on a free port of 127.0.0.1."""
-    handler = functools.partial(_Quiet, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with site_checks.serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
