@@ -7,14 +7,13 @@ build fails and says where and how to fix it.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import fixture_sites
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,17 +47,7 @@ def _site(tmp_path: Path) -> Path:
 
 def _build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Run a real Sphinx build of *site* the way nox does (-n -W --keep-going)."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTTORCH_")}
-    full_env = {**inherited, "FIRSTTORCH_REPO": str(REPO), **env}
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
-    return subprocess.run(
-        [*cmd, str(site), str(site / "_build" / "html")],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        check=False,
-        timeout=600,
-    )
+    return fixture_sites.build(site, **env)
 
 
 def _edit(path: Path, old: str, new: str) -> None:

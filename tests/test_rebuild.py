@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+import fixture_sites
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,24 +87,8 @@ def _build(site: Path, package: Path, **env: str) -> tuple[int, str, dict[str, b
 
     Returns the exit status, the log and, per document, whether it ran in this build.
     """
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTTORCH_")}
-    path = os.pathsep.join(filter(None, [str(package.parent), inherited.get("PYTHONPATH")]))
-    full_env = {
-        **inherited,
-        "FIRSTTORCH_REPO": str(REPO),
-        "FIRSTTORCH_PACKAGE_DIR": str(package),
-        "PYTHONPATH": path,
-        **env,
-    }
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
-    result = subprocess.run(
-        [*cmd, str(site), str(site / "_build" / "html")],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        check=False,
-        timeout=600,
-    )
+    path = os.pathsep.join(filter(None, [str(package.parent), os.environ.get("PYTHONPATH")]))
+    result = fixture_sites.build(site, FIRSTTORCH_PACKAGE_DIR=str(package), PYTHONPATH=path, **env)
     manifest = json.loads((site / "_build" / "html" / "_firsttorch" / "manifest.json").read_text())
     ran = {d: r["ran_in_this_build"] for d, r in manifest["documents"].items()}
     return result.returncode, result.stdout + result.stderr, ran

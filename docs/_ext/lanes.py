@@ -8,6 +8,7 @@ that choose their device with :func:`firsttorch.pick_device` run on that lane's 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import os
 
@@ -43,6 +44,7 @@ def current_lane() -> str:
     return lane
 
 
+@functools.cache
 def torch_version() -> str:
     """The installed torch's version (``2.13.0+cpu``), read without importing torch.
 

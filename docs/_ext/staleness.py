@@ -38,9 +38,8 @@ def fingerprint(sources: list[Path], torch_version: str, lane: str) -> str:
 
 def _stored_paths(app: Sphinx) -> tuple[Path, Path]:
     """Where the fingerprint is kept: with the gallery output and with Sphinx's environment."""
-    return Path(app.srcdir) / GALLERY_OUT / FINGERPRINT_FILE, Path(
-        app.doctreedir
-    ) / FINGERPRINT_FILE
+    gallery, doctrees = Path(app.srcdir) / GALLERY_OUT, Path(app.doctreedir)
+    return gallery / FINGERPRINT_FILE, doctrees / FINGERPRINT_FILE
 
 
 def _builder_inited(app: Sphinx) -> None:

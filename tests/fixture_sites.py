@@ -1,0 +1,29 @@
+"""Build the tests' small fixture sites with real Sphinx, the way nox builds the real one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``sphinx -b html -n -W --keep-going`` on *site* into ``site/_build/html``.
+
+    The caller's FIRSTTORCH_* variables are dropped, so only *env* sets them;
+    FIRSTTORCH_REPO points the fixture's configuration at this repository.
+    """
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTTORCH_")}
+    full_env = {**inherited, "FIRSTTORCH_REPO": str(REPO), **env}
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
+    return subprocess.run(
+        [*cmd, str(site), str(site / "_build" / "html")],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        timeout=600,
+    )
