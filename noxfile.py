@@ -6,7 +6,6 @@ pinned CPU build of torch comes from the local disk and builds are reproducible.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
 # The README's test command (`python -m nox`) runs these, in this order: the offline
 # session is the full verified build (with the network cut), the last two use its output.
-nox.options.sessions = ["lint", "tests", "offline", "downloads", "browser"]
+nox.options.sessions = ["lint", "tests", "offline", "portability", "downloads", "browser"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -24,6 +23,30 @@ CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 DOCS_OUT = ROOT / "docs" / "_build"
 GENERATED = [DOCS_OUT, ROOT / "docs" / "auto_examples", ROOT / "docs" / "gen_modules"]
 SPHINX = ("-b", "html", "-n", "-W", "--keep-going", "docs", str(DOCS_OUT / "html"))
+CPU_LANE = ("-D", "firsttorch_lane=cpu")
+# Other machines, simulated on this one: each of torch's CPU kernel paths, each of MKL's
+# instruction paths, one and four threads, and other string hash seeds (set order). Every
+# value appears in at least one profile; each profile is a full verified build.
+PROFILES = {
+    "sse42-default-1thread": {
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+        "ATEN_CPU_CAPABILITY": "default",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "1",
+    },
+    "avx2-avx2-4threads": {
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "OMP_NUM_THREADS": "4",
+        "PYTHONHASHSEED": "2",
+    },
+    "avx512-avx512-1thread": {
+        "MKL_ENABLE_INSTRUCTIONS": "AVX512",
+        "ATEN_CPU_CAPABILITY": "avx512",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "3",
+    },
+}
 OFFLINE = ("sh", str(ROOT / "tests" / "offline" / "offline.sh"))
 # Checks that read the built site in docs/_build/html.
 SITE_TESTS = (
@@ -72,7 +95,7 @@ def tests(session: nox.Session) -> None:
     install(session, "test", "docs")
     session.run(
         "pytest",
-        "--cov=firsttorch",
+        "--cov",  # firsttorch and the docs verifier (pyproject's [tool.coverage.run])
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=95",
@@ -89,7 +112,7 @@ def docs(session: nox.Session) -> None:
     """Clean CPU-lane build of the verified site into docs/_build/html, then check it."""
     install(session, "docs", "test")
     clean_docs()
-    session.run("sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"})
+    session.run("sphinx-build", *CPU_LANE, *SPHINX)
     check_site(session)
 
 
@@ -99,10 +122,40 @@ def offline(session: nox.Session) -> None:
     install(session, "docs", "test")
     run_checks(session, "tests/test_offline_block.py", FIRSTTORCH_REQUIRE_OFFLINE="1")
     clean_docs()
-    session.run(
-        *OFFLINE, "sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "cpu"}, external=True
-    )
+    session.run(*OFFLINE, "sphinx-build", *CPU_LANE, *SPHINX, external=True)
     check_site(session)
+
+
+def _cpu_has(flag: str) -> bool:
+    """Whether this machine's CPU has the instruction-set *flag* (Linux /proc/cpuinfo)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    return cpuinfo.exists() and flag in cpuinfo.read_text(encoding="utf-8").split()
+
+
+@nox.session
+def portability(session: nox.Session) -> None:
+    """Every page and script under simulated other machines, against the same transcripts.
+
+    Posargs name profiles to run (default: all of PROFILES). A profile that needs
+    AVX-512 is skipped, and says so, on a CPU without it.
+    """
+    install(session, "docs")
+    chosen = session.posargs or list(PROFILES)
+    unknown = sorted(set(chosen) - set(PROFILES))
+    if unknown:
+        session.error(f"unknown profile(s) {unknown}; choose from {sorted(PROFILES)}")
+    for name in chosen:
+        env = PROFILES[name]
+        if env["ATEN_CPU_CAPABILITY"] == "avx512" and not _cpu_has("avx512f"):
+            session.warn(f"portability: skipping {name}: this CPU has no AVX-512")
+            continue
+        session.log(f"portability profile {name}: {env}")
+        out = DOCS_OUT / "portability" / name
+        shutil.rmtree(out, ignore_errors=True)
+        session.run(
+            "sphinx-build", "-b", "dummy", "-q", "-n", "-W", "--keep-going", *CPU_LANE,
+            "-d", str(out / "doctrees"), "docs", str(out / "dummy"), env=env,
+        )
 
 
 @nox.session
@@ -133,28 +186,34 @@ def accept(session: nox.Session) -> None:
     """Rebuild the site and write every changed output into docs/_expected (review the diff!)."""
     install(session, "docs")
     clean_docs()
-    session.run("sphinx-build", *SPHINX, env={"FIRSTTORCH_ACCEPT": "1"})
+    session.run("sphinx-build", *CPU_LANE, "-D", "firsttorch_accept=1", *SPHINX)
     session.log("Review the changes with: git diff docs/_expected")
+
+
+GPU_NEEDS = (
+    "import sys\n"
+    "try:\n"
+    "    import torch\n"
+    "except ImportError as err:\n"
+    "    sys.exit(f'GPU lane: needs a CUDA build of torch in the Python that runs nox ({sys.executable}); "
+    "it has none ({err}). Install one there, or run nox from that Python.')\n"
+    "if not torch.cuda.is_available():\n"
+    "    sys.exit(f'GPU lane: needs a CUDA device; torch {torch.__version__} in {sys.executable} sees none. "
+    "Run it on a machine with an NVIDIA GPU; for the CPU lane use nox -s docs.')\n"
+    "print(f'GPU lane: torch {torch.__version__}, {torch.cuda.get_device_name(0)}')\n"
+)
 
 
 @nox.session(venv_params=["--system-site-packages"])
 def docs_gpu(session: nox.Session) -> None:
     """GPU lane: run every page on CUDA with the machine's own CUDA torch; same transcripts."""
-    session.run(
-        "python",
-        "-c",
-        "import sys, torch; ok = torch.cuda.is_available(); "
-        "print(f'torch {torch.__version__}, CUDA available: {ok}'); "
-        "sys.exit(0 if ok else 'GPU lane: no CUDA device is visible to this torch. "
-        "Run it on a machine with an NVIDIA GPU and a CUDA build of torch installed in the "
-        "Python that runs nox; for the CPU lane use nox -s docs.')",
-    )
+    session.run("python", "-c", GPU_NEEDS, silent=False)
     pins = session.create_tmp() + "/constraints-no-torch.txt"
     lines = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
     Path(pins).write_text("\n".join(ln for ln in lines if not ln.startswith("torch==")) + "\n")
     session.install("-c", pins, "-e", ".[docs,test]")
     clean_docs()
-    session.run("sphinx-build", *SPHINX, env={"FIRSTTORCH_DOCS_LANE": "gpu"})
+    session.run("sphinx-build", "-D", "firsttorch_lane=gpu", *SPHINX)
     check_site(session)
 
 
@@ -165,6 +224,7 @@ def serve(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "sphinx-autobuild")
     session.run(
         "sphinx-autobuild",
+        *CPU_LANE,
         *SPHINX[:-2],
         "--watch",
         "src/firsttorch",
@@ -176,7 +236,6 @@ def serve(session: nox.Session) -> None:
         "docs/gen_modules/*",
         "docs",
         str(DOCS_OUT / "html"),
-        env={"FIRSTTORCH_DOCS_LANE": os.environ.get("FIRSTTORCH_DOCS_LANE", "cpu")},
     )
 
 

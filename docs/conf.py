@@ -1,7 +1,7 @@
 """Sphinx configuration for the firsttorch site.
 
 Every page is executed during the build and its outputs are checked against the
-reviewed transcripts in ``docs/_expected`` (see ``docs/_ext/verify_outputs.py``).
+reviewed transcripts in ``docs/_expected`` (see the verifier, ``docs/_ext/verify``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
-
-import lanes
 
 project = "firsttorch"
 author = "The firsttorch developers"
@@ -34,11 +32,35 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
     "sphinx_design",
-    "verify_outputs",
+    "verify",  # runs nothing itself: checks every output the build produced
     "mathml",
     "a11y",
-    "staleness",
 ]
+
+# -- Output verification (docs/_ext/verify) -------------------------------------------
+# The lane (cpu or gpu) and accepting reviewed output are set per build by nox with -D.
+firsttorch_lane = "cpu"
+firsttorch_accept = False
+firsttorch_script_timeout = 120  # seconds a gallery script may run (page cells: below)
+firsttorch_expected_dir = "_expected"
+# Python sources the outputs depend on beyond the pages: a change re-runs everything.
+firsttorch_watch = [str(DOCS.parent / "src" / "firsttorch")]
+firsttorch_repo = str(DOCS.parent)
+# What the API reference's >>> examples may assume, as a reader of a docstring would.
+firsttorch_doctest_setup = "import torch\nfrom firsttorch import *\n"
+
+#: First cell of every notebook sphinx-gallery generates for download: the notebook
+#: then runs on a fresh Jupyter or Colab, installing firsttorch only when it is missing.
+FIRST_NOTEBOOK_CELL = (
+    "# This notebook needs firsttorch; this cell installs it only when it is missing.\n"
+    "import importlib.util\n"
+    "import subprocess\n"
+    "import sys\n"
+    "\n"
+    'if importlib.util.find_spec("firsttorch") is None:\n'
+    '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "firsttorch"],'
+    " check=True)"
+)
 
 root_doc = "index"
 exclude_patterns = [
@@ -105,13 +127,15 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
     "doc_module": ("firsttorch",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reset_modules": ("matplotlib", "verify_outputs.reset_example"),
-    "image_scrapers": ("matplotlib", "verify_outputs.record_example_state"),
-    "first_notebook_cell": lanes.FIRST_NOTEBOOK_CELL,
+    # The verifier watches each script: time limit, randomness, figures' data, devices.
+    "reset_modules": ("matplotlib", "verify.gallery.reset_example"),
+    "reset_modules_order": "both",
+    "image_scrapers": ("verify.gallery.scrape_example", "matplotlib"),
+    "first_notebook_cell": FIRST_NOTEBOOK_CELL,
     "min_reported_time": 10**6,
     "line_numbers": False,
     # Examples re-run when their source changes; all of them when firsttorch, torch or
-    # the lane changes (docs/_ext/staleness.py sets this to True for that build).
+    # the lane changes (the verifier sets this to True for that build).
     "run_stale_examples": False,
 }
 

@@ -10,15 +10,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def build(site: Path, *defines: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run ``sphinx -b html -n -W --keep-going`` on *site* into ``site/_build/html``.
 
-    The caller's FIRSTTORCH_* variables are dropped, so only *env* sets them;
+    *defines* are configuration values (``firsttorch_accept=1``), passed with ``-D``. The
+    caller's FIRSTTORCH_* variables are dropped, so only *env* sets them;
     FIRSTTORCH_REPO points the fixture's configuration at this repository.
     """
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTTORCH_")}
     full_env = {**inherited, "FIRSTTORCH_REPO": str(REPO), **env}
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
+    cmd += [arg for define in defines for arg in ("-D", define)]
     return subprocess.run(
         [*cmd, str(site), str(site / "_build" / "html")],
         capture_output=True,

@@ -45,9 +45,9 @@ def _site(tmp_path: Path) -> Path:
     return site
 
 
-def _build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _build(site: Path, *defines: str) -> subprocess.CompletedProcess[str]:
     """Run a real Sphinx build of *site* the way nox does (-n -W --keep-going)."""
-    return fixture_sites.build(site, **env)
+    return fixture_sites.build(site, *defines)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -60,7 +60,8 @@ def test_unchanged_fixture_builds_clean(tmp_path: Path) -> None:
     """The copied page and example build with zero warnings, so each drill's failure is its plant."""
     result = _build(_site(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 of 2 documents executed and verified this build" in result.stdout
+    assert "run this build (2 of 2 documents)" in result.stdout
+    assert "0 failed" in result.stdout
 
 
 def test_planted_output_change_fails_with_a_diff(tmp_path: Path) -> None:
@@ -70,7 +71,7 @@ def test_planted_output_change_fails_with_a_diff(tmp_path: Path) -> None:
     result = _build(site)
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    assert f"{EXAMPLE.name}: output differs from the reviewed transcript in [3] t.sum()" in log
+    assert f"{EXAMPLE.name}: output differs from the reviewed transcript:\n  [3] t.sum(): 79 is not 78" in log
     assert "(expected, committed)" in log
     assert "(this build)" in log
     assert "\n-tensor(78)\n" in log
@@ -92,6 +93,7 @@ def test_planted_exception_in_page_names_file_and_line(tmp_path: Path) -> None:
     log = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"page.md:{line} cell [1] raised an unexpected ZeroDivisionError: planted fault" in log
+    assert "not reached, because cell [1] failed" in log
 
 
 def test_hidden_check_that_fails_names_file_and_line(tmp_path: Path) -> None:
@@ -101,8 +103,8 @@ def test_hidden_check_that_fails_names_file_and_line(tmp_path: Path) -> None:
     result = _build(site)
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "assert t[1, 0, 0].item() == 7" in log
-    assert "AssertionError" in log
+    assert "a hidden check failed" in log
+    assert "AssertionError: assert t[1, 0, 0].item() == 7\n  where t[1, 0, 0].item() = 6" in log
 
 
 def test_planted_exception_in_example_names_file_and_line(tmp_path: Path) -> None:
@@ -136,11 +138,11 @@ def test_gpu_lane_without_cuda_fails_fast(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the drill is for machines without it")
     start = time.monotonic()
-    result = _build(_site(tmp_path), FIRSTTORCH_DOCS_LANE="gpu")
+    result = _build(_site(tmp_path), "firsttorch_lane=gpu")
     elapsed = time.monotonic() - start
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "GPU lane requested (FIRSTTORCH_DOCS_LANE=gpu)" in log
+    assert "GPU lane requested (firsttorch_lane = 'gpu')" in log
     assert "sees no CUDA device" in log
     assert "Executing notebook" not in log
     assert elapsed < 30, f"took {elapsed:.1f} s"
@@ -150,7 +152,7 @@ def test_accept_writes_the_new_output_then_the_build_passes(tmp_path: Path) -> N
     """Accepting a reviewed change rewrites the transcript, and the next build is clean."""
     site = _site(tmp_path)
     _edit(site.parent / "gallery" / EXAMPLE.name, "\nt.sum()", "\nt.sum() + 1")
-    accepted = _build(site, FIRSTTORCH_ACCEPT="1")
+    accepted = _build(site, "firsttorch_accept=1")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     transcript = site / "_expected" / "gallery" / EXAMPLE.with_suffix(".txt").name
     assert "tensor(79)" in transcript.read_text(encoding="utf-8")

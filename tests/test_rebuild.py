@@ -82,13 +82,15 @@ def _site(tmp_path: Path) -> tuple[Path, Path]:
     return site, package
 
 
-def _build(site: Path, package: Path, **env: str) -> tuple[int, str, dict[str, bool]]:
+def _build(site: Path, package: Path, *defines: str) -> tuple[int, str, dict[str, bool]]:
     """Build *site* like nox does (-n -W --keep-going) with *package* as firsttorch.
 
     Returns the exit status, the log and, per document, whether it ran in this build.
     """
     path = os.pathsep.join(filter(None, [str(package.parent), os.environ.get("PYTHONPATH")]))
-    result = fixture_sites.build(site, FIRSTTORCH_PACKAGE_DIR=str(package), PYTHONPATH=path, **env)
+    result = fixture_sites.build(
+        site, f"firsttorch_watch={package}", *defines, PYTHONPATH=path
+    )
     manifest = json.loads((site / "_build" / "html" / "_firsttorch" / "manifest.json").read_text())
     ran = {d: r["ran_in_this_build"] for d, r in manifest["documents"].items()}
     return result.returncode, result.stdout + result.stderr, ran
@@ -97,7 +99,7 @@ def _build(site: Path, package: Path, **env: str) -> tuple[int, str, dict[str, b
 def test_package_change_reruns_page_and_example_and_noop_reruns_nothing(tmp_path: Path) -> None:
     """Only a change to firsttorch's code re-runs the page and example, and shows the diff."""
     site, package = _site(tmp_path)
-    status, log, ran = _build(site, package, FIRSTTORCH_ACCEPT="1")
+    status, log, ran = _build(site, package, "firsttorch_accept=1")
     assert status == 0, log
     assert ran == {"page": True, EXAMPLE_DOC: True}
     page_txt = site / "_expected" / "page.txt"
@@ -106,7 +108,7 @@ def test_package_change_reruns_page_and_example_and_noop_reruns_nothing(tmp_path
     status, log, ran = _build(site, package)
     assert status == 0, log
     assert ran == {"page": False, EXAMPLE_DOC: False}, log
-    assert "0 of 2 documents executed and verified this build" in log
+    assert "run this build (0 of 2 documents)" in log
 
     text = (package / "_broadcast_text.py").read_text(encoding="utf-8")
     assert OLD_RULE in text, "fixture changed: the rule text moved"

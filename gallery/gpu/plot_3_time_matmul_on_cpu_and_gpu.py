@@ -52,7 +52,7 @@ for where, times in seconds.items():
         print(f"{where:<4}  n = {n:>4}: {t * 1e3:8.3f} ms")
 
 # sphinx_gallery_start_ignore
-# output-pattern: ((cpu|cuda|mps|xpu)(:\d+)?\s+n =\s+\d+:\s+<time>\n?)+
+# output-pattern: ((cpu|{device})\s+n =\s+\d+:\s+{time}(\n|$))+
 assert len(seconds) == len(places)
 assert all(t > 0 for times in seconds.values() for t in times)
 assert all(len(times) == len(sizes) for times in seconds.values())

@@ -1,0 +1,512 @@
+"""The Sphinx side: configuration, events, records, transcripts, accept and the summary."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import nbformat
+from docutils import nodes
+from myst_nb.core.read import create_nb_reader
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.domains import Domain
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import ConfigError
+from sphinx.util import logging
+
+from verify import doctests, gallery, lanes, pages, probe, transcript
+from verify.records import Executed, Problem, RunRecord
+
+logger = logging.getLogger(__name__)
+
+ACCEPT_COMMAND = "nox -s accept"
+GALLERY_OUT = "auto_examples"
+FINGERPRINT_FILE = ".firsttorch-fingerprint"
+HERE = Path(__file__).resolve().parent
+FINISH_CELL = """
+```{{code-cell}} ipython3
+:tags: [remove-cell]
+# firsttorch-docs: run state (appended by the verifier, never shown)
+__import__("verify.probe", fromlist=["x"]).finish_kernel({path!r})
+```
+"""
+KERNEL_STARTUP = """\
+# The verifier's probe in every page's kernel (docs/_ext/verify/probe.py); no names leak.
+__import__("sys").path.insert(0, {ext!r})
+__import__("verify.probe", fromlist=["x"]).install_in_kernel(get_ipython())
+"""
+# Kernels on TCP warn about it once each; the build log is for the pages' own problems.
+KERNEL_CONFIG = "c.IPKernelApp.log_level = 'ERROR'\n"
+
+
+class VerifyDomain(Domain):
+    """Keeps one :class:`RunRecord` per document in the environment (merged in parallel builds)."""
+
+    name = "firsttorch"
+    label = "firsttorch verification"
+    initial_data = {"records": {}}  # noqa: RUF012 - Sphinx's API
+
+    @property
+    def records(self) -> dict[str, RunRecord]:
+        """The record of each verified document."""
+        return cast("dict[str, RunRecord]", self.data["records"])
+
+    def clear_doc(self, docname: str) -> None:
+        """Forget a document that is about to be re-read or was removed."""
+        self.records.pop(docname, None)
+
+    def merge_domaindata(self, docnames: Any, otherdata: dict[str, Any]) -> None:
+        """Take the records of a parallel reader's documents."""
+        for docname, record in otherdata["records"].items():
+            if docname in docnames:
+                self.records[docname] = record
+
+    def resolve_any_xref(self, *args: Any) -> list[Any]:  # noqa: ARG002 - no cross-references
+        """This domain has no cross-references."""
+        return []
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The verifier's settings for one build, read from the Sphinx configuration."""
+
+    lane: lanes.Lane
+    accept: bool
+    script_timeout: float
+    expected_dir: Path
+    gallery_root: Path
+    watched: tuple[Path, ...]
+    work: Path
+    build: str
+    date: str
+    roots: tuple[str, ...]
+
+    @property
+    def runs(self) -> Path:
+        """Where each run leaves its :class:`~verify.probe.RunState`."""
+        return self.work / "runs"
+
+
+_SETTINGS: dict[int, Settings] = {}
+
+
+def settings(app: Sphinx) -> Settings:
+    """This build's settings (made at config-inited)."""
+    return _SETTINGS[id(app)]
+
+
+def _domain(env: BuildEnvironment) -> VerifyDomain:
+    return cast("VerifyDomain", env.get_domain("firsttorch"))
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _build_date() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = time.gmtime(int(epoch)) if epoch else time.gmtime()
+    return time.strftime("%Y-%m-%d", when)
+
+
+# -- configuration -----------------------------------------------------------------------
+def _config_inited(app: Sphinx, config: Config) -> None:
+    try:
+        lane = lanes.lane_named(str(config.firsttorch_lane).strip().lower())
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if lane.device_type == "cuda":
+        _require_cuda()
+    srcdir = Path(app.srcdir).resolve()
+    repo = Path(config.firsttorch_repo or srcdir.parent).resolve()
+    gallery_root = Path(config.sphinx_gallery_conf["examples_dirs"]).resolve()
+    watched = tuple(Path(p).resolve() for p in config.firsttorch_watch) + (HERE,)
+    work = Path(app.doctreedir).resolve() / "firsttorch"  # never inside the served site
+    s = Settings(
+        lane=lane,
+        accept=bool(config.firsttorch_accept),
+        script_timeout=float(config.firsttorch_script_timeout),
+        expected_dir=srcdir / config.firsttorch_expected_dir,
+        gallery_root=gallery_root,
+        watched=watched,
+        work=work,
+        build=f"{time.time():.0f}-{os.getpid()}",
+        date=_build_date(),
+        roots=tuple(sorted({str(repo), str(srcdir.parent)}, key=len, reverse=True)),
+    )
+    _SETTINGS[id(app)] = s
+    # What the code the build runs sees: the lane's device, and on the CPU lane no GPU.
+    os.environ["FIRSTTORCH_DEVICE"] = lane.device_type
+    if lane.device_type == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    ipython = work / "ipython"
+    startup = ipython / "profile_default" / "startup" / "00-firsttorch-verify.py"
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    startup.write_text(KERNEL_STARTUP.format(ext=str(HERE.parent)), encoding="utf-8")
+    (ipython / "profile_default" / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+    os.environ["IPYTHONDIR"] = str(ipython)
+    hooks = config.sphinx_gallery_conf
+    if "verify.gallery.reset_example" not in hooks.get("reset_modules", ()) or (
+        "verify.gallery.scrape_example" not in hooks.get("image_scrapers", ())
+    ) or hooks.get("reset_modules_order") != "both":
+        msg = (
+            "the verifier needs sphinx_gallery_conf to include "
+            "'reset_modules': (..., 'verify.gallery.reset_example'), "
+            "'reset_modules_order': 'both' and "
+            "'image_scrapers': ('verify.gallery.scrape_example', 'matplotlib')."
+        )
+        raise ConfigError(msg)
+    gallery.WATCH.runs_dir = s.runs
+    gallery.WATCH.gallery_root = gallery_root
+    gallery.WATCH.timeout = s.script_timeout
+    gallery.explain_asserts_in_examples()
+
+
+def _require_cuda() -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        msg = (
+            f"GPU lane requested (firsttorch_lane = 'gpu') but torch {torch.__version__} "
+            f"({build}) sees no CUDA device. The GPU lane must run every page on CUDA, so it "
+            "stops here instead of silently building on the CPU. Fix: run it on a machine "
+            "with an NVIDIA GPU and a CUDA build of torch (`nox -s docs_gpu`), or build the "
+            "CPU lane (`nox -s docs`)."
+        )
+        raise ConfigError(msg)
+
+
+# -- what a build must re-run ----------------------------------------------------------------
+def fingerprint(watched: tuple[Path, ...], lane: str) -> str:
+    """Hash of everything outputs depend on besides the sources Sphinx tracks itself.
+
+    The watched directories' Python files (firsttorch, this verifier), every installed
+    distribution with its version, the Python version and the lane.
+    """
+    digest = hashlib.sha256()
+    for root in watched:
+        for path in sorted(root.rglob("*.py")):
+            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    dists = sorted(
+        f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()
+    )
+    digest.update("\n".join(dists).encode())
+    digest.update(f"\0python={sys.version}\0lane={lane}".encode())
+    return digest.hexdigest()
+
+
+def _stored_fingerprints(app: Sphinx) -> tuple[Path, Path]:
+    return (
+        Path(app.srcdir) / GALLERY_OUT / FINGERPRINT_FILE,
+        Path(app.doctreedir) / FINGERPRINT_FILE,
+    )
+
+
+@dataclass
+class _Rerun:
+    fingerprint: str
+    everything: bool
+    failed: frozenset[str]
+
+
+_RERUN: dict[int, _Rerun] = {}
+
+
+def _builder_inited(app: Sphinx) -> None:
+    s = settings(app)
+    records = _domain(app.env).records
+    if not records:  # a clean build: no run state from an earlier one may be read
+        shutil.rmtree(s.runs, ignore_errors=True)
+    current = fingerprint(s.watched, s.lane.name)
+    stored = {
+        p.read_text(encoding="utf-8").strip() if p.exists() else None
+        for p in _stored_fingerprints(app)
+    }
+    failed = frozenset(d for d, r in records.items() if not r.ok)
+    everything = stored != {current}
+    _RERUN[id(app)] = _Rerun(current, everything, failed)
+    if everything or any(d.startswith(f"{GALLERY_OUT}/") for d in failed):
+        # Before sphinx-gallery runs the scripts (priority 500), after its defaults (10).
+        app.config.sphinx_gallery_conf["run_stale_examples"] = True
+    if everything:
+        why = "no complete fingerprint from an earlier build" if None in stored else "it changed"
+        logger.info("firsttorch: re-running every page and example (%s)", why)
+    elif failed:
+        logger.info("firsttorch: re-running what failed last time: %s", ", ".join(sorted(failed)))
+
+
+def _env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    rerun = _RERUN[id(app)]
+    if rerun.everything:
+        return sorted(env.found_docs - added - changed - removed)
+    return sorted((rerun.failed & env.found_docs) - added - changed - removed)
+
+
+# -- reading documents ---------------------------------------------------------------------
+def is_notebook(app: Sphinx, docname: str, text: str) -> bool:
+    """Whether myst-nb reads this document as a notebook (its own decision)."""
+    env = app.env
+    path = str(env.doc2path(docname))
+    return create_nb_reader(path, env.myst_config, env.mystnb_config, text) is not None  # type: ignore[attr-defined]
+
+
+def _run_state_path(s: Settings, docname: str) -> Path:
+    return s.runs / "pages" / f"{docname}.json"
+
+
+def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname.startswith(f"{GALLERY_OUT}/") or not is_notebook(app, docname, source[0]):
+        return
+    path = _run_state_path(settings(app), docname)
+    path.unlink(missing_ok=True)
+    source[0] = source[0].rstrip("\n") + "\n" + FINISH_CELL.format(path=str(path))
+
+
+def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    env = app.env
+    docname = env.docname
+    s = settings(app)
+    for root in s.watched:
+        for path in root.rglob("*.py"):
+            env.note_dependency(str(path))
+    doc_path = Path(env.doc2path(docname))
+    if docname.startswith(f"{GALLERY_OUT}/") and Path(docname).name.startswith("plot_"):
+        src = s.gallery_root / f"{docname[len(GALLERY_OUT) + 1 :]}.py"
+        state = probe.RunState.read(gallery.WATCH.state_path(src))
+        result = gallery.example_result(src, doctree, s.lane, s.roots, state)
+        _verify(app, docname, src, result, "example")
+    elif is_notebook(app, docname, doc_path.read_text(encoding="utf-8")):
+        executed = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+        if not executed.exists():
+            result = Executed(problems=[Problem(f"{doc_path.name}: myst-nb wrote no executed notebook.")])
+        else:
+            notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+            state = probe.RunState.read(_run_state_path(s, docname))
+            result = pages.page_result(notebook, doc_path, s.lane, s.roots, state)
+        _verify(app, docname, doc_path, result, "page")
+    else:
+        examples = doctests.blocks_in(doctree)
+        if examples:
+            result = doctests.run(examples, doc_path.name, app.config.firsttorch_doctest_setup)
+            _verify(app, docname, doc_path, result, "doctest")
+        shown = doctests.unverified_output(doctree)
+        if shown:
+            _warn(docname, f"{doc_path.name}: shows code output ({shown}) that no build runs or checks; make it a MyST notebook page (file_format: mystnb).")
+
+
+def expected_file(s: Settings, srcdir: Path, src: Path) -> Path:
+    """Where the transcript of *src* (a page or a gallery script) lives."""
+    try:
+        rel = src.resolve().relative_to(srcdir.resolve())
+    except ValueError:
+        rel = Path("gallery") / src.resolve().relative_to(s.gallery_root)
+    return s.expected_dir / rel.with_suffix(".txt")
+
+
+def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -> None:
+    s = settings(app)
+    srcdir = Path(app.srcdir)
+    repo = Path(s.roots[-1])
+    expected_path = expected_file(s, srcdir, src)
+    app.env.note_dependency(str(expected_path))
+    problems = list(result.problems)
+    devices = sorted(result.devices)
+    if s.lane.device_type == "cuda" and result.picks_device and not any(d.startswith("cuda") for d in devices):
+        problems.append(Problem(f"{src.name} chooses its device with pick_device() but on the GPU lane it kept tensors only on {devices or 'no device'}; it must run on CUDA there."))
+    stray = [d for d in devices if d != "meta" and not d.startswith(s.lane.device_type)]
+    if s.lane.device_type == "cpu" and stray:
+        problems.append(Problem(f"{src.name}: the CPU lane left tensors on {stray}."))
+    for section in result.sections:
+        if section.pattern is not None:
+            problems += [Problem(f"{src.name} {section.title}: {p}") for p in lanes.pattern_problems(section.pattern)]
+        named = lanes.accelerator_named(s.lane, section.body)
+        if named:
+            problems.append(Problem(f"{src.name} {section.title}: the CPU lane's output names the accelerator device {named!r}."))
+    source = _rel(src, repo)
+    actual_text = transcript.render(result.sections, source, ACCEPT_COMMAND)
+    if s.accept:
+        if problems:
+            problems.append(Problem(f"{source}: not accepted, because the run has the problems above; fix them first."))
+        else:
+            _accept(expected_path, actual_text, repo)
+    else:
+        problems += _compare(s.lane, expected_path, actual_text, result, repo, src.name)
+    for problem in problems:
+        _warn(docname, problem.message, problem.line)
+    _domain(app.env).records[docname] = RunRecord(
+        docname=docname,
+        kind=kind,
+        source=source,
+        expected=_rel(expected_path, repo),
+        lane=s.lane.name,
+        devices=tuple(devices),
+        build=s.build,
+        date=s.date,
+        torch=importlib.metadata.version("torch"),
+        sections=len(result.sections),
+        checked=result.checked,
+        hidden_checks=result.hidden_checks,
+        expected_errors=result.expected_errors,
+        ok=not problems,
+        problems=tuple(p.message.splitlines()[0] for p in problems),
+    )
+
+
+def _accept(expected_path: Path, actual_text: str, repo: Path) -> None:
+    old = expected_path.read_text(encoding="utf-8") if expected_path.exists() else None
+    if old == actual_text:
+        return
+    expected_path.parent.mkdir(parents=True, exist_ok=True)
+    expected_path.write_text(actual_text, encoding="utf-8")
+    logger.info("firsttorch: accepted new output: %s", _rel(expected_path, repo))
+
+
+def section_matches(lane: lanes.Lane, expected: transcript.Section, actual: transcript.Section) -> bool:
+    """Whether an executed section agrees with its reviewed section."""
+    if expected.title != actual.title or expected.pattern != actual.pattern:
+        return False
+    if actual.pattern is not None:
+        return lanes.pattern_matches(lane, actual.pattern, actual.body)
+    from verify.compare import outputs_match
+
+    return outputs_match(expected.body.rstrip("\n"), actual.body.rstrip("\n"))
+
+
+def _compare(
+    lane: lanes.Lane, expected_path: Path, actual_text: str, result: Executed, repo: Path, name: str
+) -> list[Problem]:
+    rel = _rel(expected_path, repo)
+    if not expected_path.exists():
+        return [Problem(f"{name}: no reviewed transcript yet ({rel}). This build produced:\n{actual_text}\nReview it, then accept it with: {ACCEPT_COMMAND}")]
+    expected_text = expected_path.read_text(encoding="utf-8")
+    expected = transcript.parse(expected_text)
+    actual = result.sections
+    bad = [i for i, (e, a) in enumerate(zip(expected, actual, strict=False)) if not section_matches(lane, e, a)]
+    bad += list(range(min(len(expected), len(actual)), max(len(expected), len(actual))))
+    if not bad:
+        return []
+    from verify.compare import first_difference
+
+    reasons = []
+    for i in bad[:5]:
+        if i < len(actual) and i < len(expected) and actual[i].pattern is None and expected[i].title == actual[i].title:
+            reasons.append(f"  {actual[i].title}: {first_difference(expected[i].body, actual[i].body)}")
+        elif i < len(actual) and i < len(expected) and expected[i].pattern != actual[i].pattern:
+            reasons.append(f"  {actual[i].title}: the declared output pattern changed")
+        elif i < len(actual) and actual[i].pattern is not None:
+            shown = lane.expand(actual[i].pattern or "")
+            reasons.append(f"  {actual[i].title}: must match ~ {shown}\n  but printed:\n{actual[i].body}")
+        else:
+            title = actual[i].title if i < len(actual) else expected[i].title
+            reasons.append(f"  {title}: the cells changed (added, removed or edited)")
+    diff = transcript.unified_diff(expected_text, actual_text, rel)
+    return [Problem(
+        f"{name}: output differs from the reviewed transcript:\n" + "\n".join(reasons) + "\n" + diff
+        + f"\nIf the new output is right, accept it with: {ACCEPT_COMMAND} (then review `git diff {rel}`)."
+    )]
+
+
+def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    record = _domain(app.env).records.get(docname)
+    if record is None:
+        return
+    devices = ", ".join(record.devices) or "no tensors kept"
+    para = nodes.paragraph(classes=["firsttorch-provenance"])
+    para += nodes.Text(
+        f"Output produced by running this page with torch {record.torch} on the "
+        f"{record.lane} lane (devices: {devices}) on {record.date}, "
+        f"and checked against {record.checked} reviewed outputs."
+    )
+    doctree += para
+
+
+# -- the end of the build ------------------------------------------------------------------
+def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
+    if exception is not None:
+        return
+    s = settings(app)
+    records = _domain(app.env).records
+    repo = Path(s.roots[-1])
+    for docname in sorted(_must_run(app) - records.keys()):
+        _warn(docname, f"{docname}: was never executed and verified; nothing may be skipped.")
+    if not s.accept:
+        known = {(repo / r.expected).resolve() for r in records.values()}
+        for orphan in sorted(p for p in s.expected_dir.rglob("*.txt") if p.resolve() not in known):
+            _warn(None, f"{_rel(orphan, repo)}: transcript of a page that no longer exists.")
+    manifest = {
+        "lane": s.lane.name,
+        "build": s.build,
+        "documents": {d: {**asdict(r), "ran_in_this_build": r.build == s.build} for d, r in sorted(records.items())},
+    }
+    out = Path(app.outdir) / "_firsttorch" / "manifest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if all(r.ok for r in records.values()):
+        for path in _stored_fingerprints(app):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_RERUN[id(app)].fingerprint + "\n", encoding="utf-8")
+    ran = [r for r in records.values() if r.build == s.build]
+    failed = sorted(r.docname for r in records.values() if not r.ok)
+    kinds = {k: sum(1 for r in ran if r.kind == k) for k in ("page", "example", "doctest")}
+    logger.info(
+        "firsttorch: %d pages, %d examples and %d doctest pages run this build (%d of %d documents); "
+        "%d outputs and %d hidden checks verified; %d failed%s",
+        kinds["page"], kinds["example"], kinds["doctest"], len(ran), len(records),
+        sum(r.checked for r in records.values()), sum(r.hidden_checks for r in records.values()),
+        len(failed), f": {', '.join(failed)}" if failed else "",
+    )
+
+
+def _must_run(app: Sphinx) -> set[str]:
+    """Every notebook page (myst-nb's decision) and every gallery script."""
+    s = settings(app)
+    docs = set()
+    for docname in app.env.found_docs:
+        if docname.startswith(f"{GALLERY_OUT}/"):
+            continue
+        path = Path(app.env.doc2path(docname))
+        if is_notebook(app, docname, path.read_text(encoding="utf-8")):
+            docs.add(docname)
+    for path in s.gallery_root.rglob("plot_*.py"):
+        docs.add(f"{GALLERY_OUT}/{path.relative_to(s.gallery_root).with_suffix('').as_posix()}")
+    return docs
+
+
+def _warn(docname: str | None, message: str, line: int | None = None) -> None:
+    location = (docname, line) if docname and line else docname
+    logger.warning(message, location=location, type="firsttorch", subtype="verify")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the verifier's configuration, domain and events."""
+    app.add_config_value("firsttorch_lane", "cpu", "env", [str])
+    app.add_config_value("firsttorch_accept", False, "", [bool, int, str])
+    app.add_config_value("firsttorch_script_timeout", 120.0, "env", [float, int, str])
+    app.add_config_value("firsttorch_expected_dir", "_expected", "env", [str])
+    app.add_config_value("firsttorch_watch", [], "env", [list])
+    app.add_config_value("firsttorch_repo", "", "env", [str])
+    app.add_config_value("firsttorch_doctest_setup", "", "env", [str])
+    app.add_domain(VerifyDomain)
+    app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _builder_inited, priority=100)
+    app.connect("env-get-outdated", _env_get_outdated)
+    app.connect("source-read", _source_read)
+    app.connect("doctree-read", _doctree_read)
+    app.connect("doctree-resolved", _doctree_resolved)
+    app.connect("build-finished", _build_finished)
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
