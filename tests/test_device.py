@@ -396,7 +396,8 @@ class TestDeviceReport:
         assert "  xpu          not available: this torch build has no XPU support" in text
         assert text.endswith("  pick_device  cpu (no accelerator is available)")
 
-    def test_cuda_machine(self, machine: Machine, gpu_properties: None) -> None:
+    @pytest.mark.usefixtures("gpu_properties")
+    def test_cuda_machine(self, machine: Machine) -> None:
         """Simulation: a CUDA build with 2 GPUs lists their names and memory."""
         machine(cuda=2)
         report = device_report()
@@ -416,9 +417,8 @@ class TestDeviceReport:
             ({"xpu": 1}, "XPU build"),
         ],
     )
-    def test_other_builds(
-        self, machine: Machine, gpu_properties: None, options: dict[str, object], build: str
-    ) -> None:
+    @pytest.mark.usefixtures("gpu_properties")
+    def test_other_builds(self, machine: Machine, options: dict[str, object], build: str) -> None:
         """Simulation: ROCm, MPS and XPU builds are named, and XPU devices are listed."""
         machine(**options)
         report = device_report()

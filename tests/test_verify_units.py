@@ -39,7 +39,7 @@ def test_same_meaning_passes(expected: str, actual: str) -> None:
         ("tensor([4., 6.])", "tensor([5., 7.])", "5. is not 4."),  # a wrong gradient
         ("tensor([4.1234, 6.0000])", "tensor([4., 6.])", "4. is not 4.1234"),  # precision=0
         ("0.1234", "0.2", "0.2 is not 0.1234"),
-        ("shape (3, 4)", "shape (3, 5)", "5 is not 4"),
+        ("shape (3, 4)", "shape (3, 5)", "5 is not 4 (integers must be equal)"),
         ("count 4", "count 4.0", "a float where the reviewed output has an integer"),
         ("count 4.0", "count 4", "an integer where the reviewed output has a float"),
         ("True", "False", "text differs"),
@@ -93,8 +93,12 @@ def test_pattern_lint_accepts_honest_patterns() -> None:
 
 @pytest.mark.parametrize(
     "output",
-    ["device = cuda:0", "Timed on: cpu and cuda", "tensor([1.], device='cuda:0')",
-     "device(type='mps', index=0)"],
+    [
+        "device = cuda:0",
+        "Timed on: cpu and cuda",
+        "tensor([1.], device='cuda:0')",
+        "device(type='mps', index=0)",
+    ],
 )
 def test_cpu_lane_output_may_not_name_an_accelerator(output: str) -> None:
     assert lanes.accelerator_named(lanes.CPU, output)
@@ -134,7 +138,8 @@ def test_transcript_round_trip_and_normalisation() -> None:
     )
     assert transcript.title_for(1, "# comment\n" + "y = " + "1" * 80).endswith("...")
     diff = transcript.unified_diff("a\n", "b\n", "t.txt")
-    assert "-a" in diff and "+b" in diff
+    assert "-a" in diff
+    assert "+b" in diff
 
 
 # -- probes ---------------------------------------------------------------------------------
@@ -177,7 +182,8 @@ def test_figure_data_describes_what_is_drawn() -> None:
     assert "30 values, first 0.0, last 14.5" in text
     assert "PathCollection: 2 points" in text
     assert "image 2x2: [0.0, 1.0, 2.0, 3.0]" in text
-    assert "texts: ['note']" in text and "legend: ['half']" in text
+    assert "texts: ['note']" in text
+    assert "legend: ['half']" in text
     fig2, ax2 = plt.subplots()
     ax2.bar(["a", "b"], [3.0, 5.0])
     assert "heights [3.0, 5.0]" in probe.figure_data(fig2)  # a wrong bar is a different text
@@ -188,14 +194,20 @@ def test_failing_assert_explains_its_values() -> None:
     code = "t = [1, 2]\nassert len(t) == 3\n"
     tree = probe.explain_asserts(ast.parse(code))
     with pytest.raises(AssertionError) as info:
-        exec(compile(tree, "<cell>", "exec"), {})
+        exec(compile(tree, "<cell>", "exec"), {})  # noqa: S102
     assert str(info.value) == "assert len(t) == 3\n  where len(t) = 2"
     code = "ok = lambda v: v > 1\nassert not ok(5)\nassert ok(y)\n"
     tree = probe.explain_asserts(ast.parse(code))
     with pytest.raises(AssertionError, match=r"where ok\(5\) = True"):
-        exec(compile(tree, "<cell>", "exec"), {})
-    message = probe.assert_message("f(y)", (("y", lambda: undefined_name), ("z", lambda: "x" * 999)))  # type: ignore[name-defined]  # noqa: F821
-    assert "<could not evaluate: NameError" in message and message.endswith("...")
+        exec(compile(tree, "<cell>", "exec"), {})  # noqa: S102
+
+    def missing() -> object:
+        msg = "name 'y' is not defined"
+        raise NameError(msg)
+
+    message = probe.assert_message("f(y)", (("y", missing), ("z", lambda: "x" * 999)))
+    assert "<could not evaluate: NameError" in message
+    assert message.endswith("...")
     kept = ast.parse("assert x, 'mine'\nassert True\nassert flag\n")
     assert ast.unparse(probe.explain_asserts(kept)).count("assert_message") == 2
 
@@ -225,7 +237,12 @@ def _error(ename: str, evalue: str) -> dict[str, object]:
 
 def test_page_failure_is_reported_once_with_the_cells_not_reached() -> None:
     nb = _notebook(
-        ("assert x == 3", {"tags": ["remove-cell"]}, [_error("AssertionError", "assert x == 3\n  where x = 2")], 1),
+        (
+            "assert x == 3",
+            {"tags": ["remove-cell"]},
+            [_error("AssertionError", "assert x == 3\n  where x = 2")],
+            1,
+        ),
         ("1 / 0", {"tags": ["raises-exception"], "raises": "ZeroDivisionError"}, [], None),
         ("print(2)", {}, [], None),
     )
@@ -238,20 +255,43 @@ def test_page_failure_is_reported_once_with_the_cells_not_reached() -> None:
 
 
 def test_page_outputs_rich_figures_and_declared_errors() -> None:
-    figure = {"output_type": "display_data", "data": {"image/png": "x"}, "metadata": {probe.FIGURE_MIME: {"data": "figure: 1 axes\n"}}}
-    html = {"output_type": "execute_result", "data": {"text/html": "<b>7</b>", "text/plain": "7"}, "metadata": {}, "execution_count": 2}
+    figure = {
+        "output_type": "display_data",
+        "data": {"image/png": "x"},
+        "metadata": {probe.FIGURE_MIME: {"data": "figure: 1 axes\n"}},
+    }
+    html = {
+        "output_type": "execute_result",
+        "data": {"text/html": "<b>7</b>", "text/plain": "7"},
+        "metadata": {},
+        "execution_count": 2,
+    }
     png = {"output_type": "display_data", "data": {"image/png": "x"}, "metadata": {}}
     nb = _notebook(
         ("plot()", {}, [figure], 1),
         ("show()", {}, [html], 2),
         ("img()", {}, [png], 3),
-        ("bad()", {"tags": ["raises-exception"], "raises": "KeyError", "match": "zz"}, [_error("KeyError", "'a'")], 4),
-        ("bad()", {"tags": ["raises-exception"], "raises": "KeyError"}, [_error("ValueError", "v")], 5),
+        (
+            "bad()",
+            {"tags": ["raises-exception"], "raises": "KeyError", "match": "zz"},
+            [_error("KeyError", "'a'")],
+            4,
+        ),
+        (
+            "bad()",
+            {"tags": ["raises-exception"], "raises": "KeyError"},
+            [_error("ValueError", "v")],
+            5,
+        ),
         ("ok()", {"tags": ["raises-exception"]}, [], 6),
         ("ok()", {"raises": "KeyError"}, [], 7),
         ("ok()", {"tags": ["raises-exception"], "raises": "KeyError"}, [], 8),
     )
-    state = probe.RunState(devices=["cpu"], unseeded=["cell [1] draws from the unseeded torch generator"], finished=True)
+    state = probe.RunState(
+        devices=["cpu"],
+        unseeded=["cell [1] draws from the unseeded torch generator"],
+        finished=True,
+    )
     result = pages.page_result(nb, Path("p.md"), lanes.CPU, (), state)
     assert result.sections[0].body == "[figure]\nfigure: 1 axes\n"
     assert result.sections[1].body == "[text/html]\n<b>7</b>\n"

@@ -36,7 +36,7 @@ def merging_a_copy(merge: _Merge) -> _Merge:
     return merge_copy
 
 
-def setup(app: Sphinx) -> dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:  # noqa: ARG001 - Sphinx passes the app
     """Install the copying merge into myst-nb's renderer."""
     render.coalesce_streams = merging_a_copy(render.coalesce_streams)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,7 +32,10 @@ def module_file(modname: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def find_source(app: Sphinx, modname: str) -> tuple[str, dict[str, tuple[str, int, int]]] | None:
+def find_source(
+    app: Sphinx,  # noqa: ARG001 - the viewcode-find-source event passes the app
+    modname: str,
+) -> tuple[str, dict[str, tuple[str, int, int]]] | None:
     """viewcode's (source, tags) for a firsttorch module; None lets viewcode look itself."""
     path = module_file(modname)
     if path is None:

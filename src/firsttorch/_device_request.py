@@ -45,12 +45,27 @@ def show(device: str | torch.device) -> str:
     return repr(device) if isinstance(device, str) else f"torch.device({str(device)!r})"
 
 
+#: Names that are no torch device, with what to say instead of guessing.
+_NO_GUESS = {
+    "tpu": (
+        "TPUs are used through the torch_xla package (`import torch_xla; "
+        "device = torch_xla.device()`), not through a torch.device name."
+    ),
+}
+
+
 def _did_you_mean(text: str) -> str:
     import difflib
 
     base, _, index = text.strip().lower().partition(":")
+    if base in _NO_GUESS:
+        return f" {_NO_GUESS[base]}"
     kinds = ["cpu", "cuda", "mps", "xpu", "meta"]
-    guess = _ALIASES.get(base) or next(iter(difflib.get_close_matches(base, kinds, n=1)), None)
+    # A one-letter change turns any three-letter name into another ('tpu' -> 'xpu'), so
+    # only close matches count.
+    guess = _ALIASES.get(base) or next(
+        iter(difflib.get_close_matches(base, kinds, n=1, cutoff=0.75)), None
+    )
     if guess is None:
         return ""
     return f" Did you mean {guess + (':' + index if index.isdigit() else '')!r}?"

@@ -77,12 +77,9 @@ class Tokens:
         numbers = tuple(Number.parse(m.group(0)) for m in NUMBER.finditer(output))
         last = len(texts) - 1
         trimmed = []
-        for i, text in enumerate(texts):
-            if i > 0:  # a number precedes this piece
-                text = text.lstrip(" \t\n")
-            if i < last:  # a number follows this piece
-                text = text.rstrip(" \t\n")
-            trimmed.append(text)
+        for i, piece in enumerate(texts):
+            kept = piece.lstrip(" \t\n") if i > 0 else piece  # a number precedes it
+            trimmed.append(kept.rstrip(" \t\n") if i < last else kept)  # a number follows
         return cls(tuple(trimmed), numbers)
 
 
@@ -116,5 +113,7 @@ def first_difference(expected: str, actual: str) -> str:
                     f"{a.text} is {kinds[a.is_int is False]} where the reviewed output has "
                     f"{kinds[e.is_int is False]} ({e.text})"
                 )
+            if e.is_int:
+                return f"{a.text} is not {e.text} (integers must be equal)"
             return f"{a.text} is not {e.text} (allowed difference {tolerance(e):.3g})"
     return "outputs differ"  # pragma: no cover - only called when they do

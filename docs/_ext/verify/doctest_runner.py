@@ -12,6 +12,18 @@ import json
 import sys
 
 
+class Recording(doctest.OutputChecker):
+    """Checks output as doctest does, and records what each example printed."""
+
+    def __init__(self) -> None:
+        self.printed: list[str] = []
+
+    def check_output(self, want: str, got: str, optionflags: int) -> bool:
+        """Record *got*, then compare as doctest does."""
+        self.printed.append(got)
+        return super().check_output(want, got, optionflags)
+
+
 def main() -> None:
     """Run the examples in one namespace, in order, like a reader pasting them."""
     payload = json.load(sys.stdin)
@@ -23,19 +35,13 @@ def main() -> None:
     for index, text in enumerate(payload["examples"], start=1):
         test = parser.get_doctest(text, namespace, f"example {index}", None, 0)
         out = io.StringIO()
-        got: list[str] = []
-
-        class Recording(doctest.OutputChecker):
-            """Checks as doctest does, and records what each example printed."""
-
-            def check_output(self, want: str, got_: str, optionflags: int) -> bool:
-                got.append(got_)
-                return super().check_output(want, got_, optionflags)
-
-        runner = doctest.DocTestRunner(checker=Recording(), optionflags=flags, verbose=False)
+        checker = Recording()
+        runner = doctest.DocTestRunner(checker=checker, optionflags=flags, verbose=False)
         result = runner.run(test, out=out.write, clear_globs=False)
         namespace.update(test.globs)
-        reports.append({"got": "".join(got), "failure": out.getvalue() if result.failed else ""})
+        reports.append(
+            {"got": "".join(checker.printed), "failure": out.getvalue() if result.failed else ""}
+        )
     json.dump(reports, sys.stdout)
 
 

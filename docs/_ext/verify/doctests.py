@@ -24,7 +24,9 @@ _RUNNER = Path(__file__).with_name("doctest_runner.py")
 def blocks_in(doctree: nodes.Node) -> list[str]:
     """The ``>>>`` examples a page shows: doctest blocks and Python console code blocks."""
     found = []
-    for node in doctree.findall(lambda n: isinstance(n, (nodes.doctest_block, nodes.literal_block))):
+    for node in doctree.findall(
+        lambda n: isinstance(n, (nodes.doctest_block, nodes.literal_block))
+    ):
         text = node.astext()
         is_console = isinstance(node, nodes.doctest_block) or (
             node.get("language", "") in {"pycon", "python", "default", "ipython"}
@@ -56,14 +58,22 @@ def run(examples: list[str], name: str, setup: str) -> Executed:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return Executed(problems=[Problem(f"{name}: its >>> examples ran past {TIMEOUT} s and were stopped.")])
+        return Executed(
+            problems=[Problem(f"{name}: its >>> examples ran past {TIMEOUT} s and were stopped.")]
+        )
     if done.returncode != 0:
-        return Executed(problems=[Problem(f"{name}: the >>> examples could not run:\n{done.stderr.strip()}")])
+        return Executed(
+            problems=[Problem(f"{name}: the >>> examples could not run:\n{done.stderr.strip()}")]
+        )
     reports = json.loads(done.stdout)
     result = Executed()
     for index, (example, report) in enumerate(zip(examples, reports, strict=True), start=1):
         first = example.strip().splitlines()[0][4:]
         result.sections.append(Section(f"[{index}] {first[:57]}", report["got"]))
         if report["failure"]:
-            result.problems.append(Problem(f"{name}: example [{index}] ({first[:60]}) shows output it does not print:\n{report['failure']}"))
+            result.problems.append(
+                Problem(
+                    f"{name}: example [{index}] ({first[:60]}) shows output it does not print:\n{report['failure']}"
+                )
+            )
     return result

@@ -16,6 +16,7 @@ from typing import Any, cast
 import nbformat
 from docutils import nodes
 from myst_nb.core.read import create_nb_reader
+from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.domains import Domain
@@ -132,7 +133,7 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     srcdir = Path(app.srcdir).resolve()
     repo = Path(config.firsttorch_repo or srcdir.parent).resolve()
     gallery_root = Path(config.sphinx_gallery_conf["examples_dirs"]).resolve()
-    watched = tuple(Path(p).resolve() for p in config.firsttorch_watch) + (HERE,)
+    watched = (*tuple(Path(p).resolve() for p in config.firsttorch_watch), HERE)
     work = Path(app.doctreedir).resolve() / "firsttorch"  # never inside the served site
     s = Settings(
         lane=lane,
@@ -158,9 +159,11 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     (ipython / "profile_default" / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
     os.environ["IPYTHONDIR"] = str(ipython)
     hooks = config.sphinx_gallery_conf
-    if "verify.gallery.reset_example" not in hooks.get("reset_modules", ()) or (
-        "verify.gallery.scrape_example" not in hooks.get("image_scrapers", ())
-    ) or hooks.get("reset_modules_order") != "both":
+    if (
+        "verify.gallery.reset_example" not in hooks.get("reset_modules", ())
+        or ("verify.gallery.scrape_example" not in hooks.get("image_scrapers", ()))
+        or hooks.get("reset_modules_order") != "both"
+    ):
         msg = (
             "the verifier needs sphinx_gallery_conf to include "
             "'reset_modules': (..., 'verify.gallery.reset_example'), "
@@ -200,9 +203,7 @@ def fingerprint(watched: tuple[Path, ...], lane: str) -> str:
     for root in watched:
         for path in sorted(root.rglob("*.py")):
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
-    dists = sorted(
-        f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()
-    )
+    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     digest.update("\n".join(dists).encode())
     digest.update(f"\0python={sys.version}\0lane={lane}".encode())
     return digest.hexdigest()
@@ -292,8 +293,16 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         _verify(app, docname, src, result, "example")
     elif is_notebook(app, docname, doc_path.read_text(encoding="utf-8")):
         executed = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
-        if not executed.exists():
-            result = Executed(problems=[Problem(f"{doc_path.name}: myst-nb wrote no executed notebook.")])
+        if NbMetadataCollector.get_exec_data(env, docname) is None or not executed.exists():
+            result = Executed(
+                problems=[
+                    Problem(
+                        f"{doc_path.name}: myst-nb did not execute this notebook page (is "
+                        "execution switched off in its metadata?); every page that shows "
+                        "code must run in the build."
+                    )
+                ]
+            )
         else:
             notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
             state = probe.RunState.read(_run_state_path(s, docname))
@@ -306,7 +315,10 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
             _verify(app, docname, doc_path, result, "doctest")
         shown = doctests.unverified_output(doctree)
         if shown:
-            _warn(docname, f"{doc_path.name}: shows code output ({shown}) that no build runs or checks; make it a MyST notebook page (file_format: mystnb).")
+            _warn(
+                docname,
+                f"{doc_path.name}: shows code output ({shown}) that no build runs or checks; make it a MyST notebook page (file_format: mystnb).",
+            )
 
 
 def expected_file(s: Settings, srcdir: Path, src: Path) -> Path:
@@ -326,22 +338,41 @@ def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -
     app.env.note_dependency(str(expected_path))
     problems = list(result.problems)
     devices = sorted(result.devices)
-    if s.lane.device_type == "cuda" and result.picks_device and not any(d.startswith("cuda") for d in devices):
-        problems.append(Problem(f"{src.name} chooses its device with pick_device() but on the GPU lane it kept tensors only on {devices or 'no device'}; it must run on CUDA there."))
+    if (
+        s.lane.device_type == "cuda"
+        and result.picks_device
+        and not any(d.startswith("cuda") for d in devices)
+    ):
+        problems.append(
+            Problem(
+                f"{src.name} chooses its device with pick_device() but on the GPU lane it kept tensors only on {devices or 'no device'}; it must run on CUDA there."
+            )
+        )
     stray = [d for d in devices if d != "meta" and not d.startswith(s.lane.device_type)]
     if s.lane.device_type == "cpu" and stray:
         problems.append(Problem(f"{src.name}: the CPU lane left tensors on {stray}."))
     for section in result.sections:
         if section.pattern is not None:
-            problems += [Problem(f"{src.name} {section.title}: {p}") for p in lanes.pattern_problems(section.pattern)]
+            problems += [
+                Problem(f"{src.name} {section.title}: {p}")
+                for p in lanes.pattern_problems(section.pattern)
+            ]
         named = lanes.accelerator_named(s.lane, section.body)
         if named:
-            problems.append(Problem(f"{src.name} {section.title}: the CPU lane's output names the accelerator device {named!r}."))
+            problems.append(
+                Problem(
+                    f"{src.name} {section.title}: the CPU lane's output names the accelerator device {named!r}."
+                )
+            )
     source = _rel(src, repo)
     actual_text = transcript.render(result.sections, source, ACCEPT_COMMAND)
     if s.accept:
         if problems:
-            problems.append(Problem(f"{source}: not accepted, because the run has the problems above; fix them first."))
+            problems.append(
+                Problem(
+                    f"{source}: not accepted, because the run has the problems above; fix them first."
+                )
+            )
         else:
             _accept(expected_path, actual_text, repo)
     else:
@@ -376,7 +407,9 @@ def _accept(expected_path: Path, actual_text: str, repo: Path) -> None:
     logger.info("firsttorch: accepted new output: %s", _rel(expected_path, repo))
 
 
-def section_matches(lane: lanes.Lane, expected: transcript.Section, actual: transcript.Section) -> bool:
+def section_matches(
+    lane: lanes.Lane, expected: transcript.Section, actual: transcript.Section
+) -> bool:
     """Whether an executed section agrees with its reviewed section."""
     if expected.title != actual.title or expected.pattern != actual.pattern:
         return False
@@ -392,11 +425,19 @@ def _compare(
 ) -> list[Problem]:
     rel = _rel(expected_path, repo)
     if not expected_path.exists():
-        return [Problem(f"{name}: no reviewed transcript yet ({rel}). This build produced:\n{actual_text}\nReview it, then accept it with: {ACCEPT_COMMAND}")]
+        return [
+            Problem(
+                f"{name}: no reviewed transcript yet ({rel}). This build produced:\n{actual_text}\nReview it, then accept it with: {ACCEPT_COMMAND}"
+            )
+        ]
     expected_text = expected_path.read_text(encoding="utf-8")
     expected = transcript.parse(expected_text)
     actual = result.sections
-    bad = [i for i, (e, a) in enumerate(zip(expected, actual, strict=False)) if not section_matches(lane, e, a)]
+    bad = [
+        i
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False))
+        if not section_matches(lane, e, a)
+    ]
     bad += list(range(min(len(expected), len(actual)), max(len(expected), len(actual))))
     if not bad:
         return []
@@ -404,21 +445,35 @@ def _compare(
 
     reasons = []
     for i in bad[:5]:
-        if i < len(actual) and i < len(expected) and actual[i].pattern is None and expected[i].title == actual[i].title:
-            reasons.append(f"  {actual[i].title}: {first_difference(expected[i].body, actual[i].body)}")
+        if (
+            i < len(actual)
+            and i < len(expected)
+            and actual[i].pattern is None
+            and expected[i].title == actual[i].title
+        ):
+            reasons.append(
+                f"  {actual[i].title}: {first_difference(expected[i].body, actual[i].body)}"
+            )
         elif i < len(actual) and i < len(expected) and expected[i].pattern != actual[i].pattern:
             reasons.append(f"  {actual[i].title}: the declared output pattern changed")
         elif i < len(actual) and actual[i].pattern is not None:
             shown = lane.expand(actual[i].pattern or "")
-            reasons.append(f"  {actual[i].title}: must match ~ {shown}\n  but printed:\n{actual[i].body}")
+            reasons.append(
+                f"  {actual[i].title}: must match ~ {shown}\n  but printed:\n{actual[i].body}"
+            )
         else:
             title = actual[i].title if i < len(actual) else expected[i].title
             reasons.append(f"  {title}: the cells changed (added, removed or edited)")
     diff = transcript.unified_diff(expected_text, actual_text, rel)
-    return [Problem(
-        f"{name}: output differs from the reviewed transcript:\n" + "\n".join(reasons) + "\n" + diff
-        + f"\nIf the new output is right, accept it with: {ACCEPT_COMMAND} (then review `git diff {rel}`)."
-    )]
+    return [
+        Problem(
+            f"{name}: output differs from the reviewed transcript:\n"
+            + "\n".join(reasons)
+            + "\n"
+            + diff
+            + f"\nIf the new output is right, accept it with: {ACCEPT_COMMAND} (then review `git diff {rel}`)."
+        )
+    ]
 
 
 def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -451,24 +506,33 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     manifest = {
         "lane": s.lane.name,
         "build": s.build,
-        "documents": {d: {**asdict(r), "ran_in_this_build": r.build == s.build} for d, r in sorted(records.items())},
+        "documents": {
+            d: {**asdict(r), "ran_in_this_build": r.build == s.build}
+            for d, r in sorted(records.items())
+        },
     }
     out = Path(app.outdir) / "_firsttorch" / "manifest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if all(r.ok for r in records.values()):
-        for path in _stored_fingerprints(app):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_RERUN[id(app)].fingerprint + "\n", encoding="utf-8")
+    # What failed is re-run by its record (ok=False), so the fingerprint is always stored.
+    for path in _stored_fingerprints(app):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_RERUN[id(app)].fingerprint + "\n", encoding="utf-8")
     ran = [r for r in records.values() if r.build == s.build]
     failed = sorted(r.docname for r in records.values() if not r.ok)
     kinds = {k: sum(1 for r in ran if r.kind == k) for k in ("page", "example", "doctest")}
     logger.info(
         "firsttorch: %d pages, %d examples and %d doctest pages run this build (%d of %d documents); "
         "%d outputs and %d hidden checks verified; %d failed%s",
-        kinds["page"], kinds["example"], kinds["doctest"], len(ran), len(records),
-        sum(r.checked for r in records.values()), sum(r.hidden_checks for r in records.values()),
-        len(failed), f": {', '.join(failed)}" if failed else "",
+        kinds["page"],
+        kinds["example"],
+        kinds["doctest"],
+        len(ran),
+        len(records),
+        sum(r.checked for r in records.values()),
+        sum(r.hidden_checks for r in records.values()),
+        len(failed),
+        f": {', '.join(failed)}" if failed else "",
     )
 
 
@@ -495,8 +559,8 @@ def _warn(docname: str | None, message: str, line: int | None = None) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the verifier's configuration, domain and events."""
     app.add_config_value("firsttorch_lane", "cpu", "env", [str])
-    app.add_config_value("firsttorch_accept", False, "", [bool, int, str])
-    app.add_config_value("firsttorch_script_timeout", 120.0, "env", [float, int, str])
+    app.add_config_value("firsttorch_accept", default=False, rebuild="", types=[bool])
+    app.add_config_value("firsttorch_script_timeout", 120, "env", [int])
     app.add_config_value("firsttorch_expected_dir", "_expected", "env", [str])
     app.add_config_value("firsttorch_watch", [], "env", [list])
     app.add_config_value("firsttorch_repo", "", "env", [str])
@@ -509,4 +573,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", _doctree_read)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("build-finished", _build_finished)
-    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
+    return {
+        "version": "2",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+        "env_version": 2,
+    }

@@ -62,7 +62,8 @@ class GalleryWatch:
 
     def state_path(self, src: Path) -> Path:
         """Where the run state of the script *src* is written."""
-        assert self.runs_dir is not None and self.gallery_root is not None
+        assert self.runs_dir is not None
+        assert self.gallery_root is not None
         rel = src.resolve().relative_to(self.gallery_root)
         return self.runs_dir / "gallery" / rel.with_suffix(".json")
 
@@ -70,13 +71,12 @@ class GalleryWatch:
 WATCH = GalleryWatch()
 
 
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
+def _on_alarm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 - signal API
     run = WATCH.run
-    after = f" after the block at line {run.last_block}" if run.last_block else ""
     msg = (
         f"{run.src.name if run.src else 'the script'} ran past its {WATCH.timeout:g} s limit "
-        f"(firsttorch_script_timeout) and was stopped{after}. Make it faster, or raise the "
-        "limit in conf.py if it really needs longer."
+        "(firsttorch_script_timeout) and was stopped. Make it faster, or raise the limit in "
+        "conf.py if it really needs longer."
     )
     run.state.timed_out = msg
     raise ScriptTimeoutError(msg)
@@ -223,8 +223,10 @@ def example_result(
                 data = next(figures, None)
                 if data is None:
                     result.problems.append(
-                        Problem(f"{name}: the block at line {block.lineno} shows an image "
-                                "that is not a matplotlib figure, so nothing can check it.")
+                        Problem(
+                            f"{name}: the block at line {block.lineno} shows an image "
+                            "that is not a matplotlib figure, so nothing can check it."
+                        )
                     )
                 texts.append(f"[figure]\n{data or ''}")
             else:
@@ -236,8 +238,8 @@ def example_result(
             failed = block
             last = body.strip().splitlines()[-1]
             what = "a hidden check failed" if last.startswith("AssertionError") else "it raised"
-            detail = body[body.index(_TRACEBACK):].strip().splitlines()
-            tail = "\n".join(ln for ln in detail if not ln.startswith("  File") )
+            detail = body[body.index(_TRACEBACK) :].strip().splitlines()
+            tail = "\n".join(ln for ln in detail if not ln.startswith("  File"))
             result.problems.append(
                 Problem(f"{name}: the block at line {block.lineno} failed ({what}):\n{tail}")
             )
@@ -247,14 +249,17 @@ def example_result(
     else:
         result.devices = state.devices
         if state.timed_out:
-            result.problems.append(Problem(f"{name}: {state.timed_out}"))
+            block = f" (in the block at line {state.blocks_run[-1]})" if state.blocks_run else ""
+            result.problems.append(Problem(f"{name}{block}: {state.timed_out}"))
         if missing:
             cause = f"the block at line {failed.lineno} failed" if failed else "the script stopped"
             result.problems.append(
                 Problem(f"{name}: the blocks at lines {missing} were not reached, because {cause}.")
             )
         result.problems += [
-            Problem(f"{name}: {u}; seed it first (torch.manual_seed(0)) so every run prints the same.")
+            Problem(
+                f"{name}: {u}; seed it first (torch.manual_seed(0)) so every run prints the same."
+            )
             for u in state.unseeded
         ]
     result.picks_device = "pick_device(" in src.read_text(encoding="utf-8")

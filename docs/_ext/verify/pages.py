@@ -122,21 +122,10 @@ def page_result(
             not_reached.append(cell)
         if "remove-cell" in cell.tags:
             result.hidden_checks += count_asserts(cell.source)
-        texts, errors = [], []
-        for output in cell.outputs:
-            kind = output.get("output_type")
-            if kind == "stream":
-                texts.append(str(output.get("text", "")))
-            elif kind == "error":
-                texts.append(f"{output['ename']}: {output['evalue']}\n")
-                errors.append((str(output["ename"]), f"{output['ename']}: {output['evalue']}"))
-            else:
-                text, problem = rich_text(
-                    dict(output.get("data", {})), dict(output.get("metadata", {}))
-                )
-                texts.append(text)
-                if problem:
-                    result.problems.append(Problem(f"{name}:{cell.line} {cell.where} {problem}", cell.line))
+        texts, errors, problems = _outputs(cell)
+        result.problems += [
+            Problem(f"{name}:{cell.line} {cell.where} {p}", cell.line) for p in problems
+        ]
         pattern = cell.meta.get("output_pattern")
         raises = cell.meta.get("raises")
         flags = " (hidden)" if cell.tags & {"remove-cell", "remove-input"} else ""
@@ -149,14 +138,18 @@ def page_result(
         if failed_at is None:
             problem = _error_problem(cell, raises, errors)
             if problem:
-                result.problems.append(Problem(f"{name}:{cell.line} {cell.where} {problem}", cell.line))
+                result.problems.append(
+                    Problem(f"{name}:{cell.line} {cell.where} {problem}", cell.line)
+                )
                 if errors and not raises:
                     failed_at = cell
     if not_reached:
         first, last = not_reached[0], not_reached[-1]
         span = first.where if first is last else f"cells [{first.index}] to [{last.index}]"
         result.problems.append(
-            Problem(f"{name}: {span} not reached, because {failed_at.where if failed_at else 'a cell'} failed.")
+            Problem(
+                f"{name}: {span} not reached, because {failed_at.where if failed_at else 'a cell'} failed."
+            )
         )
     code = "\n".join(c.source for c in _cells(notebook))
     result.picks_device = "pick_device(" in code
@@ -165,8 +158,34 @@ def page_result(
             result.problems.append(Problem(f"{name}: the page stopped before its end."))
     else:
         result.devices = state.devices
-        result.problems += [Problem(f"{name}: {u}; seed it first (torch.manual_seed(0)) so every run prints the same.") for u in state.unseeded]
+        result.problems += [
+            Problem(
+                f"{name}: {u}; seed it first (torch.manual_seed(0)) so every run prints the same."
+            )
+            for u in state.unseeded
+        ]
     return result
+
+
+def _outputs(cell: Cell) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+    """A cell's output texts, its errors (name, text) and problems with its outputs."""
+    texts, errors, problems = [], [], []
+    for output in cell.outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            texts.append(str(output.get("text", "")))
+        elif kind == "error":
+            text = f"{output['ename']}: {output['evalue']}"
+            texts.append(text + "\n")
+            errors.append((str(output["ename"]), text))
+        else:
+            shown, problem = rich_text(
+                dict(output.get("data", {})), dict(output.get("metadata", {}))
+            )
+            texts.append(shown)
+            if problem:
+                problems.append(problem)
+    return texts, errors, problems
 
 
 def _error_problem(cell: Cell, raises: str | None, errors: list[tuple[str, str]]) -> str | None:

@@ -211,7 +211,7 @@ def assert_message(source: str, parts: tuple[tuple[str, Any], ...]) -> str:
 class ExplainAsserts(ast.NodeTransformer):
     """Give each ``assert`` without a message one that shows its operands' values."""
 
-    def visit_Assert(self, node: ast.Assert) -> ast.Assert:  # noqa: N802 - ast API
+    def visit_Assert(self, node: ast.Assert) -> ast.Assert:
         if node.msg is not None:
             return node
         test = node.test
