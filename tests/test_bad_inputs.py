@@ -71,7 +71,7 @@ CASES = [
     # -- device ------------------------------------------------------------------------
     pytest.param(lambda: ft.pick_device(123), TypeError, r"preferred must be a str.*got int.*Fix: pass 'cuda:123'", id="pick_device-int"),
     pytest.param(lambda: ft.pick_device("gpu"), ValueError, r"'gpu' is not a device name.*Did you mean 'cuda'\?.*Valid choices", id="pick_device-gpu"),
-    pytest.param(lambda: ft.pick_device("tpu"), ValueError, r"'tpu' is not a device name torch knows\. TPUs are used through the torch_xla package", id="pick_device-tpu-no-xpu-guess"),
+    pytest.param(lambda: ft.pick_device("tpu"), ValueError, r"'tpu' is not a device name torch knows\. TPUs are used through\s+the\s+torch_xla package", id="pick_device-tpu-no-xpu-guess"),
     pytest.param(lambda: ft.pick_device("cuda:x"), ValueError, r"Valid choices", id="pick_device-bad-index"),
     pytest.param(lambda: ft.pick_device("mps"), DeviceUnavailableError, r"cannot use 'mps'.*Reason: .*Available here: cpu, meta.*Fix:", id="pick_device-mps"),
     pytest.param(lambda: ft.pick_device("xpu"), DeviceUnavailableError, r"cannot use 'xpu'.*Reason: .*Fix:", id="pick_device-xpu"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -9,13 +10,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.overrides import TorchFunctionMode, _get_current_function_mode_stack
 
-from firsttorch.broadcast import broadcast_shape, explain_broadcast, strict_broadcasting
+from firsttorch.broadcast import (
+    _StrictMode,
+    broadcast_shape,
+    explain_broadcast,
+    strict_broadcasting,
+)
 from firsttorch.errors import BroadcastError, BroadcastWarning, SurprisingBroadcastError
 
 HERE = Path(__file__).name
@@ -105,11 +112,46 @@ class TestBroadcastShape:
         """Like torch, no arguments broadcast to torch.Size([])."""
         assert broadcast_shape() == torch.Size([]) == torch.broadcast_shapes()
 
-    def test_accepts_tensors_sizes_lists_and_scalars(self) -> None:
-        """Tensors count by their shape; numbers and 0-d tensors count as shape ()."""
-        result = broadcast_shape(torch.zeros(8, 1), torch.Size([3]), [1, 1, 3], 2.0, True)
+    def test_accepts_tensors_sizes_lists_and_ints(self) -> None:
+        """Tensors count by their shape (a 0-d tensor as ()); a bare int n is the shape (n,)."""
+        result = broadcast_shape(torch.zeros(8, 1), torch.Size([3]), [1, 1, 3], True, 3)
         assert result == torch.Size([1, 8, 3])
-        assert broadcast_shape(torch.tensor(1.0), 3, 1j) == torch.Size([])
+        assert broadcast_shape(torch.tensor(1.0), ()) == torch.Size([])
+
+    @pytest.mark.parametrize(
+        "args",
+        [(3, 5), (3, (1,)), (3,), (torch.Size([2]), 2), ((1,), 4), (0,), (True,), (1, 0), (0, 5)],
+    )
+    def test_ints_read_as_torch_reads_them(self, args: tuple[object, ...]) -> None:
+        """broadcast_shape(3, 5) raises and broadcast_shape(3, (1,)) is (3,), as in torch."""
+        expected = torch_result(list(args))  # type: ignore[arg-type]
+        if expected is None:
+            with pytest.raises(BroadcastError, match=r"broadcast_shape\(\(\d+,\), \(\d+,\)\)"):
+                broadcast_shape(*args)
+        else:
+            assert broadcast_shape(*args) == expected
+
+    @settings(deadline=None)
+    @given(st.lists(st.one_of(st.integers(0, 4), shape, shape.map(torch.Size)), max_size=4))
+    def test_agrees_with_torch_on_mixed_ints_and_shapes(self, args: list[object]) -> None:
+        """Ints, tuples and sizes mixed: the same result as torch.broadcast_shapes, or both fail."""
+        expected = torch_result(args)  # type: ignore[arg-type]
+        if expected is None:
+            with pytest.raises(BroadcastError):
+                broadcast_shape(*args)
+        else:
+            assert broadcast_shape(*args) == expected
+
+    @pytest.mark.parametrize("number", [2.0, 1j])
+    def test_floats_are_not_shapes(self, number: object) -> None:
+        """A float or complex number is a TypeError that says how to write a scalar's shape."""
+        with pytest.raises(TypeError, match=r"argument 1 is the number .* not a shape.* pass \(\)"):
+            broadcast_shape((2,), number)
+
+    def test_negative_int_is_a_value_error(self) -> None:
+        """A negative bare int is a negative size, as in torch."""
+        with pytest.raises(ValueError, match=r"argument 0 has a negative size: -2"):
+            broadcast_shape(-2, (1,))
 
     def test_accepts_tuple_subclasses_and_index_ints(self) -> None:
         """A NamedTuple shape and ints that implement __index__ take the slow path and work."""
@@ -210,7 +252,7 @@ class TestExplainBroadcast:
 
     def test_compatible_walkthrough(self) -> None:
         """The steps pad, stretch (naming input and dim) and end with the result shape."""
-        text = explain_broadcast((2, 1, 3), torch.zeros(4, 3), 1.0, (1,))
+        text = explain_broadcast((2, 1, 3), torch.zeros(4, 3), (), (1,))
         assert text.startswith("Broadcasting (2, 1, 3), (4, 3), () and (1,):\n")
         assert "  input 1:   1   4   3   (4, 3) padded to (1, 4, 3)\n" in text
         assert "  input 2:   1   1   1   () padded to (1, 1, 1)\n" in text
@@ -247,7 +289,7 @@ class TestExplainBroadcast:
     def test_no_inputs_and_scalars(self) -> None:
         """No inputs, or only scalars, give the empty shape in one sentence."""
         assert explain_broadcast() == "Broadcasting: no shapes given; the result shape is ()."
-        assert explain_broadcast(3, torch.tensor(1.0)) == (
+        assert explain_broadcast((), torch.tensor(1.0)) == (
             "Broadcasting: every input is a scalar (shape ()); the result shape is ()."
         )
 
@@ -407,15 +449,17 @@ class TestStrictBroadcasting:
         col, row = self.pred, torch.zeros(1, 8)
         with (
             pytest.raises(SurprisingBroadcastError, match=r"make the shapes match:\n  row\.T\."),
-            strict_broadcasting(),
+            strict_broadcasting(policy="result"),
         ):
             col + row
         batch_col, batch_row = torch.zeros(2, 8, 1), torch.zeros(2, 1, 8)
         with (
             pytest.raises(SurprisingBroadcastError, match=r"batch_row\.mT\."),
-            strict_broadcasting(),
+            strict_broadcasting(policy="result"),
         ):
             batch_col + batch_row
+        with strict_broadcasting():  # the default lets an outer broadcast of equal ranks pass
+            assert (col + row).shape == (8, 8)
 
     def test_other_mismatches_get_general_advice(self) -> None:
         """Shapes with no one-step fix get the general advice."""
@@ -426,7 +470,7 @@ class TestStrictBroadcasting:
             ),
             strict_broadcasting(),
         ):
-            torch.zeros(2, 1, 3) + torch.zeros(5, 1)
+            torch.zeros(2, 1, 3) + torch.zeros(6, 1)
 
     def test_three_different_shapes_get_general_advice(self) -> None:
         """torch.where over three different shapes is flagged with the general advice."""
@@ -435,7 +479,7 @@ class TestStrictBroadcasting:
             pytest.raises(
                 SurprisingBroadcastError, match=loose("to (2, 3, 4), which matches none")
             ),
-            strict_broadcasting(),
+            strict_broadcasting(policy="result"),
         ):
             torch.where(cond, x, y)
 
@@ -456,10 +500,7 @@ class TestStrictBroadcasting:
         assert not isinstance(info.value, BroadcastError)
 
     def test_torch_internals_are_not_flagged(self) -> None:
-        """Broadcasts inside torch (mse_loss, Linear, distributions) pass, even under "rank"."""
-        pred, target = self.pred, self.target
-        with strict_broadcasting(policy="rank"), pytest.warns(UserWarning, match="target size"):
-            torch.nn.functional.mse_loss(pred, target)
+        """Broadcasts inside torch (Linear, distributions) pass, even under "rank"."""
         with strict_broadcasting(policy="rank"):
             torch.nn.Linear(3, 2)(self.h)
             normal = torch.distributions.Normal(torch.zeros(3), torch.ones(3))
@@ -490,7 +531,7 @@ class TestStrictBroadcasting:
         """A policy's answer counts by its truth value, like a filter predicate's."""
         with (
             pytest.raises(SurprisingBroadcastError, match=loose("policy <lambda> flags.")),
-            strict_broadcasting(policy=lambda op, shapes: "yes"),
+            strict_broadcasting(policy=lambda _op, _shapes: "yes"),
         ):
             self.h + 1
 
@@ -604,5 +645,194 @@ class TestStrictBroadcasting:
     def test_repr(self) -> None:
         """The repr shows the settings."""
         assert repr(strict_broadcasting("warn")) == (
-            "strict_broadcasting(mode='warn', policy='result')"
+            "strict_broadcasting(mode='warn', policy='likely-bug')"
         )
+
+
+class TestLikelyBugPolicy:
+    """The default policy flags the (N, 1) vs (N,) signature and lets intended outer broadcasts pass."""
+
+    @pytest.mark.parametrize(
+        "intended",
+        [
+            lambda ar: ar[:, None] >= ar[None, :],  # causal mask
+            lambda ar: ar[:, None] >= ar,  # the same, one side promoted
+            lambda ar: ar[:, np.newaxis] * ar,  # NumPy's spelling of None
+            lambda ar: ar.unsqueeze(1) - ar,  # pairwise differences
+            lambda ar: ar.view(-1, 1) < ar,  # a view that inserts the axis
+            lambda ar: ar.float().sum(0, keepdim=True).expand(5).view(5, 1) + ar,
+            # codebook distances with as many codes as inputs (VQ-VAE's keepdim idiom)
+            lambda ar: (ar[:5] * 1.0).view(5, 1).pow(2).sum(1, keepdim=True) + ar.float(),
+            lambda ar: ar.reshape(5, 1) == torch.arange(5),  # one-hot against C == N classes
+            lambda ar: torch.where(ar[:, None] > 2, ar[:, None], ar),
+        ],
+    )
+    def test_explicit_axes_pass(self, intended: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        """An operand whose source inserts or keeps an axis marks the broadcast as intended."""
+        with strict_broadcasting():
+            out = intended(torch.arange(5))
+        assert out.shape[-1] == 5
+
+    def test_promotion_with_equal_sizes_and_no_intent_is_flagged(self) -> None:
+        """(N,) against an (N, 1) operand written without axis syntax is the bug."""
+        col, vec = torch.zeros(5, 1), torch.zeros(5)
+        with (
+            pytest.raises(SurprisingBroadcastError, match=loose("usually a bug")),
+            strict_broadcasting(),
+        ):
+            vec == col  # noqa: B015
+
+    def test_outer_message_under_result_does_not_call_it_a_bug(self) -> None:
+        """policy="result" flags an intended outer broadcast with advice that fits it."""
+        ar = torch.arange(4)
+        with pytest.raises(SurprisingBroadcastError) as info, strict_broadcasting(policy="result"):
+            ar[:, None] >= ar[None, :]  # noqa: B015
+        message = str(info.value)
+        assert "usually a bug" not in message
+        assert "Fix:" not in message
+        assert message.endswith(
+            "Both sides stretch, as in an outer product; if (4, 4) is intended, say so"
+            " explicitly: ar[None, :].expand(4, 4)."
+        )
+
+    def test_library_code_is_not_the_users(self, tmp_path: Path) -> None:
+        """A broadcast or loss inside an installed package is not flagged."""
+        package = tmp_path / "site-packages"
+        package.mkdir()
+        (package / "thirdparty_loss.py").write_text(
+            "import torch.nn.functional as F\n"
+            "def cross(a, b):\n    return a - b\n"
+            "def loss(a, b):\n    return F.mse_loss(a, b)\n"
+        )
+        sys.path.insert(0, str(package))
+        try:
+            import thirdparty_loss  # type: ignore[import-not-found]
+
+            with strict_broadcasting():
+                cross = thirdparty_loss.cross(torch.zeros(4, 1), torch.zeros(4))
+            with strict_broadcasting(), pytest.warns(UserWarning, match="target size"):
+                thirdparty_loss.loss(torch.zeros(4, 1), torch.zeros(4))
+            assert cross.shape == (4, 4)
+        finally:
+            sys.path.remove(str(package))
+            sys.modules.pop("thirdparty_loss", None)
+
+
+LOSSES = [
+    torch.nn.MSELoss(),
+    torch.nn.functional.mse_loss,
+    torch.nn.L1Loss(),
+    torch.nn.functional.l1_loss,
+    torch.nn.SmoothL1Loss(),
+    torch.nn.functional.smooth_l1_loss,
+    torch.nn.HuberLoss(),
+    torch.nn.functional.huber_loss,
+    functools.partial(torch.nn.functional.kl_div, reduction="none"),
+    functools.partial(torch.nn.functional.poisson_nll_loss, reduction="none"),
+    lambda a, b: torch.nn.functional.gaussian_nll_loss(a, b, torch.ones(8, 1), reduction="none"),
+    functools.partial(torch.nn.functional.hinge_embedding_loss, reduction="none"),
+    torch.nn.functional.soft_margin_loss,
+    torch.nn.functional.multilabel_soft_margin_loss,
+]
+
+
+class TestLosses:
+    """Losses are checked where input and target meet."""
+
+    @pytest.mark.parametrize("loss", LOSSES)
+    def test_column_against_vector_is_caught(self, loss: Callable[..., Any]) -> None:
+        """(8, 1) predictions against (8,) targets raise before the loss runs."""
+        with (
+            pytest.raises(
+                SurprisingBroadcastError, match=loose("got input (8, 1) and target (8,);")
+            ),
+            strict_broadcasting(),
+        ):
+            loss(torch.rand(8, 1), torch.rand(8))
+
+    def test_message_in_full(self) -> None:
+        """The message names the loss, the shapes, the pairs, the user's line and the fix."""
+        pred, target = torch.zeros(8, 1), torch.zeros(8)
+        criterion = torch.nn.MSELoss()
+        with pytest.raises(SurprisingBroadcastError) as info, strict_broadcasting():
+            criterion(pred, target)  # loss-line
+        assert str(info.value) == (
+            "strict_broadcasting: F.mse_loss got input (8, 1) and target (8,); broadcasting"
+            " them gives (8, 8),\n"
+            "so each input value meets 8 target values and each target value meets 8 input"
+            " values, where each should meet one.\n"
+            f"  at {SHOWN_PATH}:{line_of('loss-line')}\n"
+            "    criterion(pred, target)  # loss-line\n"
+            "Fix: make the shapes equal before the loss:\n"
+            "  pred.squeeze(1) or target.unsqueeze(1)."
+        )
+
+    def test_keywords_warn_mode_and_general_fix(self) -> None:
+        """Keyword operands are read; warn mode points at the user's line; no one-step fix."""
+        outputs, targets = torch.zeros(1, 18), torch.zeros(8, 18)
+        with (
+            pytest.warns(
+                BroadcastWarning, match=r"each input value meets 8 target values,"
+            ) as record,
+            pytest.warns(UserWarning, match="target size"),
+            strict_broadcasting(mode="warn"),
+        ):
+            torch.nn.functional.l1_loss(input=outputs, target=targets)  # warn-loss
+        assert record[0].lineno == line_of("warn-loss")
+        message = str(record[0].message)
+        assert message.endswith("(.squeeze, .unsqueeze, .reshape).")
+
+    def test_same_values_suggest_view_as(self) -> None:
+        """When the shapes hold as many values, view_as is offered, under the source's names."""
+        a, b = torch.zeros(2, 1, 3), torch.zeros(6, 1)
+        with (
+            pytest.raises(SurprisingBroadcastError, match=r"or b\.view_as\(a\)\)\."),
+            strict_broadcasting(),
+        ):
+            torch.nn.functional.mse_loss(a, b)
+
+    def test_shapes_that_cannot_broadcast_are_left_to_torch(self) -> None:
+        """Input and target that cannot broadcast get torch's own error."""
+        with (
+            pytest.raises(RuntimeError, match="must match the size") as info,
+            pytest.warns(UserWarning, match="target size"),
+            strict_broadcasting(),
+        ):
+            torch.nn.functional.l1_loss(torch.zeros(3), torch.zeros(4))
+        assert not isinstance(info.value, SurprisingBroadcastError)
+
+    def test_harmless_and_equal_shapes_pass(self) -> None:
+        """Shapes that differ only by size-1 dims pair values one to one, so they pass."""
+        with strict_broadcasting(), pytest.warns(UserWarning, match="target size"):
+            torch.nn.functional.mse_loss(torch.zeros(1, 4), torch.zeros(4))
+        with strict_broadcasting():
+            torch.nn.functional.mse_loss(torch.zeros(4), torch.zeros(4))
+
+    def test_callable_policy_sees_losses(self) -> None:
+        """A callable policy is asked about losses, with the input and target shapes."""
+        seen: list[tuple[str, tuple[torch.Size, ...]]] = []
+
+        def record(op: str, shapes: tuple[torch.Size, ...]) -> bool:
+            seen.append((op, shapes))
+            return False
+
+        with strict_broadcasting(policy=record), pytest.warns(UserWarning, match="target size"):
+            torch.nn.functional.mse_loss(torch.zeros(1, 4), torch.zeros(4))
+        assert seen == [("F.mse_loss", (torch.Size([1, 4]), torch.Size([4])))]
+
+    def test_unknown_source_names_input_and_target(self) -> None:
+        """Without source text the fix speaks of input and target."""
+        code = compile("F.mse_loss(p, t)", "<no source>", "eval")
+        names = {"F": torch.nn.functional, "p": torch.zeros(3, 1), "t": torch.zeros(3)}
+        with (
+            pytest.raises(
+                SurprisingBroadcastError, match=r"\.reshape, or target\.view_as\(input\)\)\."
+            ),
+            strict_broadcasting(),
+        ):
+            eval(code, names)
+
+    def test_operands_that_are_not_tensors_are_left_to_torch(self) -> None:
+        """A loss called with a non-tensor operand is not checked here."""
+        mode = _StrictMode("raise", "likely-bug")
+        assert mode._check_loss(None, "F.mse_loss", (1.0, torch.zeros(2)), {}) is None

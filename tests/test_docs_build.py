@@ -71,7 +71,10 @@ def test_planted_output_change_fails_with_a_diff(tmp_path: Path) -> None:
     result = _build(site)
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    assert f"{EXAMPLE.name}: output differs from the reviewed transcript:\n  [3] t.sum(): 79 is not 78" in log
+    assert (
+        f"{EXAMPLE.name}: output differs from the reviewed transcript:\n  [3] t.sum(): 79 is not 78"
+        in log
+    )
     assert "(expected, committed)" in log
     assert "(this build)" in log
     assert "\n-tensor(78)\n" in log

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from firsttorch.errors import ExplainedAutogradError, GradientCheckError
 from firsttorch.grad import (
@@ -312,7 +313,7 @@ class TestExplainAutogradErrors:
             (x * 2).sum().backward()
         text = self._explained(info)
         assert "does not require grad and does not have a grad_fn" in text
-        assert "most likely no input required grad" in text
+        assert "No torch operation inside this block recorded a graph" in text
         assert "Do not set loss.requires_grad = True" in text
 
     def test_backward_after_no_grad(self) -> None:
@@ -329,8 +330,8 @@ class TestExplainAutogradErrors:
             step()
         line = _line_of(step, "loss = (w * 2).sum()")
         text = self._explained(info)
-        assert f"mul at test_grad.py:{line} (`loss = (w * 2).sum()`)" in text
-        assert "ran under torch.no_grad()" in text
+        assert f"torch.no_grad() around mul at test_grad.py:{line} (`loss = (w * 2).sum()`)" in text
+        assert "these calls left the graph" in text
 
     def test_backward_in_no_grad_block(self) -> None:
         """A block that itself runs under torch.no_grad() is told that grad mode is off."""
@@ -355,7 +356,7 @@ class TestExplainAutogradErrors:
         with pytest.raises(ExplainedAutogradError) as info:
             step()
         line = _line_of(step, "h = (w * 2).detach()")
-        assert f".detach() was called at test_grad.py:{line}" in self._explained(info)
+        assert f".detach() at test_grad.py:{line}" in self._explained(info)
 
     def test_backward_without_tracking(self) -> None:
         """With track_ops=False the explanation falls back to how to find out."""
@@ -500,7 +501,7 @@ class TestExplainAutogradErrors:
         d.mul_(2)
         with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
             d.sum().backward()
-        assert "It ran before this block, so it was not recorded" in self._explained(info)
+        assert "so it ran before the block started" in self._explained(info)
 
     def test_inplace_untracked(self) -> None:
         """With track_ops=False the text says how to see where the change happened."""
@@ -671,14 +672,17 @@ class TestCheckGradients:
         assert result.max_abs_error == pytest.approx(3.0)
         assert torch.allclose(result.analytical, torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
         assert torch.allclose(result.numerical, torch.tensor([2.0, 4.0, 6.0], dtype=torch.float64))
-        assert str(report) == (
-            "check_gradients(my_square): FAILED for input 0 (shape (3,)).\n"
-            "  autograd says:            [1.0000, 2.0000, 3.0000]\n"
-            "  finite differences say:   [2.0000, 4.0000, 6.0000]\n"
-            "  largest difference 3.0 at element 2 (atol=1e-05, rtol=0.001)\n"
-            "Your backward (or a custom autograd.Function) computes a different derivative "
-            "than the\nforward implies. Fix: check the backward formula for the input(s) "
-            "above against the\nderivative of the forward."
+        assert report.diagnosis == "wrong backward"
+        assert str(report).splitlines()[:4] == [
+            "check_gradients(my_square): FAILED for input 0 (shape (3,)).",
+            "  autograd says:            [1.0000, 2.0000, 3.0000]",
+            "  finite differences say:   [2.0000, 4.0000, 6.0000]",
+            "  largest difference 3.0 at element 2 (atol=1e-05, rtol=0.001)",
+        ]
+        assert _flat("\n".join(str(report).splitlines()[4:])) == _flat(
+            "Your backward (a custom autograd.Function in fn) computes a different derivative "
+            "than the forward implies. Fix: check the backward formula for the input(s) above "
+            "against the derivative of the forward."
         )
         with pytest.raises(GradientCheckError, match=r"FAILED for input 0 \(shape \(3,\)\)"):
             report.raise_if_failed()
@@ -718,8 +722,10 @@ class TestCheckGradients:
             lambda x: (x.detach() ** 2).sum() + 0 * x.sum(), torch.arange(1.0, 11.0)
         )
         text = str(report)
-        assert "Autograd says 0 everywhere" in text
-        assert "no .detach(), .item()" in text
+        assert report.diagnosis == "detached forward"
+        assert "the forward is at fault, not the backward" in _flat(text)
+        line = _line_of(TestCheckGradients.test_detached_output, "x.detach() ** 2")
+        assert f"Inside fn the graph was left at: .detach() at test_grad.py:{line}" in _flat(text)
         assert "..." in text
 
     def test_float32_cast_inside(self) -> None:
@@ -744,7 +750,7 @@ class TestCheckGradients:
     def test_passthrough_and_unused_inputs(self) -> None:
         """Python numbers and int tensors pass through; an unused float input gets zeros."""
         report = check_gradients(
-            lambda x, y, n, idx: (x**n)[idx].sum(),
+            lambda x, _y, n, idx: (x**n)[idx].sum(),
             torch.tensor([1.0, 2.0]),
             torch.ones(3),
             3,
@@ -757,7 +763,7 @@ class TestCheckGradients:
 
     def test_constant_and_empty_outputs(self) -> None:
         """An output that ignores the input, or has no elements, trivially passes."""
-        assert check_gradients(lambda x: torch.ones(2, dtype=torch.float64), torch.ones(2)).ok
+        assert check_gradients(lambda _: torch.ones(2, dtype=torch.float64), torch.ones(2)).ok
         empty = check_gradients(lambda x: x[:0], torch.ones(2))
         assert empty.ok
         assert empty.results[0].analytical.shape == (0, 2)
@@ -811,3 +817,364 @@ class TestCheckGradients:
             check_gradients(lambda x: x.sum().item(), torch.ones(2))
         with pytest.raises(TypeError, match=r"fn returned a torch.int64 tensor"):
             check_gradients(lambda x: x.long(), torch.ones(2))
+
+
+class TestInplaceSeenEverywhere:
+    """In-place changes made inside torch.nn.functional and modules are seen and named."""
+
+    @pytest.mark.parametrize(
+        ("make", "culprit", "module"),
+        [
+            (lambda y: F.relu(y, inplace=True), "relu(inplace=True) at", "nn.ReLU()"),
+            (lambda y: F.dropout(y, 0.5, True, True), "dropout(inplace=True) at", "nn.Dropout()"),
+            (lambda y: F.leaky_relu(y, 0.1, True), "leaky_relu(inplace=True) at", "nn.LeakyReLU()"),
+            (lambda y: F.hardtanh(y, inplace=True), "hardtanh(inplace=True) at", "nn.Hardtanh()"),
+            (lambda y: F.elu(y, inplace=True), "elu(inplace=True) at", "nn.ELU()"),
+            (torch.nn.ReLU(inplace=True), "relu(inplace=True) in ReLU.forward", "nn.ReLU()"),
+            (torch.nn.Dropout(inplace=True), "in Dropout.forward", "nn.Dropout()"),
+        ],
+    )
+    def test_functional_and_modules(
+        self, make: Callable[[torch.Tensor], object], culprit: str, module: str
+    ) -> None:
+        """Each culprit is named with the line, and the fix names its own module."""
+        x = torch.randn(4, requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            y = torch.sigmoid(x)
+            make(y)
+            y.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        text = _flat(info.value)
+        # The user's innermost line: the lambda that calls F.*, or `make(y)` for a module.
+        code = getattr(make, "__code__", None)
+        line = code.co_firstlineno if code is not None else _line_of(step, "make(y)")
+        assert culprit in text
+        assert f"test_grad.py:{line} (`" in text
+        assert "ran before the block" not in text
+        fix = text.split(" Fix: ")[1]
+        assert f"drop inplace=True: {module} instead of" in fix
+        assert ({"nn.ReLU()", "nn.Dropout()"} - {module}).pop() not in fix
+
+    def test_relu_inplace_on_parameter(self) -> None:
+        """ReLU(inplace=True) on a parameter is told to drop inplace, not to use no_grad."""
+        w = torch.nn.Parameter(torch.randn(3))
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            torch.nn.ReLU(inplace=True)(w)
+        text = _flat(info.value)
+        assert "relu(inplace=True) in ReLU.forward" in text
+        assert "drop inplace=True: nn.ReLU()" in text
+        assert "w -= lr" not in text
+
+    def test_optimizer_step_culprit_fix(self) -> None:
+        """A parameter changed by optimizer.step() gets the 'backward before step' fix only."""
+        model = torch.nn.Linear(2, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            first = model(torch.ones(1, 2)).sum()
+            second = (model.weight**2).sum()
+            first.backward()
+            opt.step()
+            second.backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        text = _flat(info.value)
+        assert f"in SGD.step, called at test_grad.py:{_line_of(step, 'opt.step()')}" in text
+        assert "inplace=True" not in text.split(" Fix: ")[1]
+
+    def test_saved_tensor_matched_by_its_op(self) -> None:
+        """Two same-shaped changes: the one made to the tensor the error names is picked."""
+        t = torch.arange(3.0, requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            u = 2 * t
+            e = u.exp()
+            u[0] = 1
+            e[0] = 1
+            e.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        text = _flat(info.value)
+        assert "The in-place operation: __setitem__" in text
+        assert f"test_grad.py:{_line_of(step, 'e[0] = 1')}" in text
+
+    def test_untracked_change_is_not_blamed_on_the_user(self) -> None:
+        """No matching record: the text says so, without claiming where it ran."""
+        b = torch.tensor([1.0, 2.0], requires_grad=True)
+        d = (b * 1).sigmoid()
+        d.mul_(2)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            (d * 1).sum()
+            d.sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        assert "No in-place operation recorded inside this block matches" in _flat(info.value)
+
+
+class TestExplainEvidence:
+    def test_data_and_item_cuts(self) -> None:
+        """A loss rebuilt from .data or .item() names that call, not 'no input required grad'."""
+        w = torch.nn.Parameter(torch.randn(3))
+
+        @explain_autograd_errors()
+        def step() -> None:
+            value = (w * 2).sum().item()
+            pred = w.data * 2
+            loss = (pred * value).sum()
+            loss.backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        text = _flat(info.value)
+        assert f".item() at test_grad.py:{_line_of(step, 'value = ')}" in text
+        assert f".data at test_grad.py:{_line_of(step, 'pred = ')}" in text
+        assert "none of their inputs required grad" not in text
+
+    def test_grad_used_but_not_connected(self) -> None:
+        """Tensors requiring grad were used but the loss was built apart from them."""
+        w = torch.nn.Parameter(torch.randn(3))
+
+        @explain_autograd_errors()
+        def step() -> None:
+            _ = w * 2
+            torch.ones(2).sum().backward()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        assert "was not computed from them" in _flat(info.value)
+
+    def test_numpy_culprit_at_users_line(self) -> None:
+        """np.sum over tensors is located at the user's line, not inside NumPy."""
+        np = pytest.importorskip("numpy")
+        w = torch.randn(3, requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            np.sum([w * 2, w * 3])
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        text = _flat(info.value)
+        assert f"test_grad.py:{_line_of(step, 'np.sum(')}" in text
+        assert "fromnumeric" not in text
+        assert "torch.stack([a, b]).sum()" in text
+
+    def test_max_indices(self) -> None:
+        """Indices from torch.max are not told to 'make it float'."""
+        x = torch.randn(2, 3, requires_grad=True)
+
+        @explain_autograd_errors()
+        def step() -> None:
+            _, idx = torch.max(x, 1)
+            idx.requires_grad_()
+
+        with pytest.raises(ExplainedAutogradError) as info:
+            step()
+        text = _flat(info.value)
+        assert (
+            f"indices that torch.max returned at test_grad.py:{_line_of(step, 'torch.max')}" in text
+        )
+        assert "make it float" not in text
+
+    def test_autograd_grad_not_scalar(self) -> None:
+        """torch.autograd.grad on many values is not reported as backward()."""
+        x = torch.randn(3, requires_grad=True)
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            torch.autograd.grad(x * 2, x)
+        text = _flat(info.value)
+        assert "torch.autograd.grad() was given outputs of shape (3,)" in text
+        assert "backward() was called" not in text
+        assert "grad_outputs=torch.ones_like(y)" in text
+
+    def test_device_mismatch(self) -> None:
+        """Tensors on two devices are listed with their devices, and the module's own."""
+        model = torch.nn.Linear(3, 2).to("meta")
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            model(torch.ones(4, 3))
+        text = _flat(info.value)
+        assert "linear in Linear.forward" in text
+        assert "argument 0 (4, 3) on cpu" in text
+        assert "the Linear.forward module's own parameters on meta" in text
+
+    @pytest.mark.parametrize(
+        ("message", "kind"),
+        [
+            (
+                (
+                    "Expected all tensors to be on the same device, but got mat1 is on cuda:0, "
+                    "different from other tensors on cpu (when checking argument in method "
+                    "wrapper_CUDA_addmm)"
+                ),
+                "devices (cuda:0, cpu)",
+            ),
+            (
+                (
+                    "Input type (torch.cuda.FloatTensor) and weight type (torch.FloatTensor) "
+                    "should be the same"
+                ),
+                "devices (cuda, cpu)",
+            ),
+            (
+                (
+                    "Input and parameter tensors are not at the same device, found input tensor "
+                    "at cpu and parameter tensor at cuda:0"
+                ),
+                "devices (cpu, cuda:0)",
+            ),
+            (
+                (
+                    "Expected object of device type cuda but got device type cpu for argument #1 "
+                    "'self' in call to _th_addmm"
+                ),
+                "devices (cuda, cpu)",
+            ),
+            (
+                (
+                    "Input type (torch.DoubleTensor) and weight type (torch.FloatTensor) should "
+                    "be the same"
+                ),
+                "different dtypes",
+            ),
+            ("expected scalar type Double but found Float", "different dtypes"),
+            (
+                "mat1 and mat2 must have the same dtype, but got Double and Float",
+                "different dtypes",
+            ),
+            ("Found dtype Double but expected Float", "different dtypes"),
+        ],
+    )
+    def test_device_and_dtype_messages(self, message: str, kind: str) -> None:
+        """GPU-only and dtype messages, as users post them, get the right explanation."""
+        from firsttorch._grad_messages import Clues, explain
+
+        text = explain(message, Clues())
+        assert text is not None
+        assert kind in _flat(text)
+
+    def test_dtype_mismatch_lists_tensors(self) -> None:
+        """A real float64 input to a float32 layer lists each tensor's dtype."""
+        with pytest.raises(ExplainedAutogradError) as info, explain_autograd_errors():
+            torch.nn.Linear(3, 1)(torch.ones(2, 3, dtype=torch.float64))
+        text = _flat(info.value)
+        assert "argument 0 (2, 3) float64" in text
+        assert "x = x.float()" in text
+
+    def test_decorator_keeps_name(self) -> None:
+        """The decorator form keeps the function's name and docstring."""
+
+        @explain_autograd_errors()
+        def train() -> None:
+            """Train."""
+
+        assert (train.__name__, train.__doc__) == ("train", "Train.")
+        assert repr(explain_autograd_errors()) == "explain_autograd_errors(track_ops=True)"
+
+
+class IgnoresGradOutput(torch.autograd.Function):
+    """x * x whose backward returns 2x, forgetting to multiply by grad_output."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, _grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return 2 * x
+
+
+class TestCheckGradientsDiagnosis:
+    def test_ignored_grad_output_behind_sum(self) -> None:
+        """A backward that ignores grad_output fails even behind .sum(), like gradcheck."""
+
+        def fn(x: torch.Tensor) -> torch.Tensor:
+            return IgnoresGradOutput.apply(x).sum()  # type: ignore[no-any-return]
+
+        x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+        assert not torch.autograd.gradcheck(fn, (x,), raise_exception=False)
+        report = check_gradients(fn, x)
+        assert not report.ok
+        assert report.diagnosis == "grad_output ignored"
+        assert report.results[0].jacobian_ok
+        text = str(report)
+        assert "FAILED: the backward ignores grad_output" in text
+        assert "return grad_output * (local derivative)" in _flat(text)
+
+    def test_float32_module(self) -> None:
+        """A float32 module is checked on a float64 copy and left unchanged."""
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1)
+        before = model.weight.detach().clone()
+        report = check_gradients(model, torch.randn(2, 3))
+        assert report.ok
+        assert model.weight.dtype == torch.float32
+        assert torch.equal(model.weight.detach(), before)
+        assert "ran on a float64 copy" in _flat(report)
+        assert check_gradients(model.forward, torch.randn(2, 3)).notes == report.notes
+        assert check_gradients(model.double(), torch.randn(2, 3)).notes == ()
+
+    def test_float32_closure_is_explained(self) -> None:
+        """A float32 module hidden in a lambda gets a clear TypeError, not a raw mismatch."""
+        model = torch.nn.Linear(3, 1)
+        with pytest.raises(
+            TypeError, match=r"fn mixes the float64 copies.*check_gradients\(model, x\)"
+        ):
+            check_gradients(lambda x: model(x).sum(), torch.randn(2, 3))
+        with pytest.raises(RuntimeError, match="boom"):
+            check_gradients(lambda _: (_ for _ in ()).throw(RuntimeError("boom")), torch.ones(1))
+
+    def test_random_forward(self) -> None:
+        """Dropout in fn is reported as a non-deterministic forward, not a wrong backward."""
+        state = torch.random.get_rng_state()
+        report = check_gradients(lambda x: torch.nn.functional.dropout(x, 0.5).sum(), torch.ones(4))
+        assert torch.equal(torch.random.get_rng_state(), state)
+        assert report.diagnosis == "nondeterministic forward"
+        assert not report.ok
+        assert "fn is not deterministic" in _flat(report)
+        assert "backward formula" not in _flat(report)
+
+    def test_forward_losing_requires_grad(self) -> None:
+        """A forward rebuilt from .tolist() is blamed, with the place the graph was left."""
+
+        def fn(x: torch.Tensor) -> torch.Tensor:
+            return torch.tensor(x.tolist(), dtype=torch.float64).pow(2).sum()
+
+        report = check_gradients(fn, torch.tensor([1.0, 2.0]))
+        text = _flat(report)
+        assert report.diagnosis == "detached forward"
+        assert not report.output_requires_grad
+        assert "fn's output does not require grad at all" in text
+        assert f".tolist() at test_grad.py:{_line_of(fn, 'x.tolist()')}" in text
+
+    def test_builtin_mismatch_is_not_blamed_on_a_backward(self) -> None:
+        """Without a custom Function a mismatch is put on the input (a kink), not a backward."""
+        report = check_gradients(lambda x: x.round().sum() + x.sum(), torch.tensor([0.5]), eps=0.01)
+        assert report.diagnosis == "inexact finite differences"
+        assert "not smooth at this input" in _flat(report)
+
+    def test_detached_with_zero_where_wrong(self) -> None:
+        """A cut outside torch's reach (a Python number) still reads as a detached forward."""
+        report = check_gradients(lambda x: x * 0 + float(x.sum().detach()), torch.tensor([1.0]))
+        assert report.diagnosis == "detached forward"
+
+    def test_output_with_nan_is_deterministic(self) -> None:
+        """NaN in both runs is not mistaken for randomness; shapes that change are."""
+        report = check_gradients(lambda x: x * float("nan"), torch.ones(2))
+        assert report.diagnosis != "nondeterministic forward"
+        calls = iter(range(100))
+        changing = check_gradients(
+            lambda x: x.sum() * 0 + torch.ones(next(calls) % 2 + 1).sum(), torch.ones(1)
+        )
+        assert changing.diagnosis in {"nondeterministic forward", "ok"}

@@ -88,9 +88,7 @@ def _build(site: Path, package: Path, *defines: str) -> tuple[int, str, dict[str
     Returns the exit status, the log and, per document, whether it ran in this build.
     """
     path = os.pathsep.join(filter(None, [str(package.parent), os.environ.get("PYTHONPATH")]))
-    result = fixture_sites.build(
-        site, f"firsttorch_watch={package}", *defines, PYTHONPATH=path
-    )
+    result = fixture_sites.build(site, f"firsttorch_watch={package}", *defines, PYTHONPATH=path)
     manifest = json.loads((site / "_build" / "html" / "_firsttorch" / "manifest.json").read_text())
     ran = {d: r["ran_in_this_build"] for d, r in manifest["documents"].items()}
     return result.returncode, result.stdout + result.stderr, ran

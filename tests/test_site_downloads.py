@@ -5,10 +5,9 @@ from __future__ import annotations
 import ast
 import json
 import re
+import runpy
 import zipfile
 from pathlib import Path
-
-import runpy
 
 import pytest
 import site_checks

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from firsttorch import _broadcast_text as _text
+from firsttorch import _frames
 
 _NAMES = [
     *("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "rsub"),
@@ -24,6 +25,11 @@ _NAMES = [
     *("bitwise_left_shift", "bitwise_right_shift", "lerp", "addcmul", "addcdiv", "copysign"),
     *("xlogy", "ldexp", "nextafter", "heaviside", "logaddexp", "logaddexp2", "clamp", "clip"),
     *("gcd", "lcm", "igamma", "igammac"),
+]
+_LOSSES = [
+    *("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss"),
+    *("gaussian_nll_loss", "hinge_embedding_loss", "soft_margin_loss"),
+    "multilabel_soft_margin_loss",
 ]
 _DUNDERS = ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor"]
 _COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
@@ -45,28 +51,109 @@ def elementwise_ops() -> dict[object, str]:
 
 
 @functools.cache
-def _internal_dirs() -> tuple[str, ...]:
-    return tuple(str(Path(m.__file__).parent) + os.sep for m in (torch, _text))  # type: ignore[arg-type]
+def loss_functions() -> dict[object, str]:
+    """The element-wise losses of ``torch.nn.functional`` (``nn.MSELoss`` calls these)."""
+    return {getattr(torch.nn.functional, n): f"F.{n}" for n in _LOSSES}
 
 
-def user_frame(frame: FrameType | None, func: object) -> tuple[FrameType, int] | None:
-    """The frame that called ``func``, past the dispatch plumbing, and how many hops out it is.
+def loss_operands(args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """A loss call's ``input`` and ``target``, given by position or keyword."""
+    input_ = args[0] if args else kwargs.get("input")
+    target = args[1] if len(args) > 1 else kwargs.get("target")
+    return input_, target
 
-    None when that caller is inside torch or firsttorch: their own broadcasts are not the
-    user's business.
+
+def stretches(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Whether broadcasting ``a`` with ``b`` repeats values of either one.
+
+    Shapes that differ only in size-1 dims, like ``(1, 128)`` and ``(128,)``, pair every
+    value with exactly one partner; ``(2, 1, 3)`` and ``(2, 3)`` give ``(2, 2, 3)``.
+
+    >>> stretches((1, 128), (128,)), stretches((2, 1, 3), (2, 3))
+    (False, True)
     """
-    code = getattr(func, "__code__", None)
-    overrides = torch.overrides.__file__
-    hops = 1
-    while frame is not None and (
+    result = _text.broadcast([a, b])
+    if result is None:
+        return False  # torch raises its own error
+
+    def core(shape: Sequence[int]) -> list[int]:
+        return [x for x in shape if x != 1]
+
+    return core(result) != core(a) or core(result) != core(b)
+
+
+@functools.cache
+def _torch_dir() -> str:
+    return str(Path(torch.__file__).parent) + os.sep
+
+
+def _is_plumbing(frame: FrameType, code: object) -> bool:
+    """Whether ``frame`` is torch-function dispatch between the user's call and a mode."""
+    return (
         frame.f_code is code
         or frame.f_code.co_name == "__torch_function__"
-        or frame.f_code.co_filename == overrides
+        or frame.f_code.co_filename == torch.overrides.__file__
+    )
+
+
+def user_frame(
+    frame: FrameType | None, func: object, *, through_torch: bool = False
+) -> tuple[FrameType, int] | None:
+    """The user's frame that called ``func``, and how many hops out from ``frame`` it is.
+
+    The walk passes the dispatch plumbing and, with ``through_torch`` (for a loss reached
+    through an ``nn.Module``), every frame inside torch. None when the caller found is
+    library code (torch, firsttorch, the standard library, any installed package): its
+    broadcasts are not the user's business.
+    """
+    code = getattr(func, "__code__", None)
+    hops = 1
+    while frame is not None and (
+        _is_plumbing(frame, code)
+        or (through_torch and frame.f_code.co_filename.startswith(_torch_dir()))
     ):
         frame, hops = frame.f_back, hops + 1
-    if frame is None or frame.f_code.co_filename.startswith(_internal_dirs()):
+    if frame is None or _frames.is_library_file(frame.f_code.co_filename):
         return None
     return frame, hops
+
+
+def _inserts_axis(expr: ast.expr) -> bool:
+    """Whether an operand's source visibly gives it a new or kept axis.
+
+    ``x[:, None]``, ``x[np.newaxis]``, ``x.unsqueeze(1)``, ``x.view(-1, 1)``,
+    ``x.sum(1, keepdim=True)``: the writer arranged the axes on purpose.
+    """
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Subscript):
+            index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if any(_is_new_axis(i) for i in index):
+                return True
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if name in ("unsqueeze", "unsqueeze_", "expand", "expand_as"):
+                return True
+            if name in ("view", "reshape") and any(
+                isinstance(a, ast.Constant) and a.value == 1 for a in node.args
+            ):
+                return True
+            if any(k.arg == "keepdim" for k in node.keywords):
+                return True
+    return False
+
+
+def _is_new_axis(index: ast.expr) -> bool:
+    if isinstance(index, ast.Constant):
+        return index.value is None
+    return isinstance(index, ast.Attribute) and index.attr == "newaxis"
+
+
+def explicit_axes(frame: FrameType, op: str) -> bool:
+    """Whether the source of the call in ``frame`` shows an operand's axes set on purpose."""
+    segment = _segment(frame)
+    node = None if segment is None else _node(segment)
+    args, kwargs = _operand_nodes(node, op)
+    return any(_inserts_axis(e) for e in [*args, *kwargs.values()])
 
 
 def _segment(frame: FrameType) -> str | None:
@@ -146,13 +233,6 @@ def _where(frame: FrameType) -> str:
     return f"  at {path}:{frame.f_lineno}" + (f"\n    {line}" if line else "")
 
 
-def _numel(shape: Sequence[int]) -> int:
-    n = 1
-    for size in shape:
-        n *= size
-    return n
-
-
 def message(
     frame: FrameType,
     op: str,
@@ -171,10 +251,19 @@ def message(
     if tuple(result) not in shapes:
         which = "neither input's shape" if len(shapes) == 2 else "none of the inputs' shapes"
         lines = [head, f"which matches {which}.", where]
-        expected = max(_numel(shapes[i]) for i in big)
-        if _numel(result) > expected:
+        in_place = op.endswith("_") or op.startswith("Tensor.__i")  # in-place can't grow
+        widest = max(reversed(big), key=lambda i: _text.numel(shapes[i]))
+        expand = _call(names[widest], f"expand{_text.fmt(result)}")
+        if not looks_like_bug(shapes, frame, op):
             lines.append(
-                f"This is usually a bug: the result has {_numel(result)} elements where you"
+                f"Both sides stretch, as in an outer product; if {_text.fmt(result)} is"
+                f" intended, say so explicitly: {expand}."
+            )
+            return "\n".join(lines)
+        expected = max(_text.numel(shapes[i]) for i in big)
+        if _text.numel(result) > expected:
+            lines.append(
+                f"This is usually a bug: the result has {_text.numel(result)} elements where you"
                 f" probably expected {expected}."
             )
         fix = _elementwise_fix(shapes, names, big)
@@ -184,9 +273,7 @@ def message(
             else "Fix: if you meant element-wise, make the shapes equal (.squeeze, .unsqueeze,"
             " .reshape)."
         )
-        if not op.endswith("_") and not op.startswith("Tensor.__i"):  # in-place can't grow
-            widest = max(reversed(big), key=lambda i: _numel(shapes[i]))
-            expand = _call(names[widest], f"expand{_text.fmt(result)}")
+        if not in_place:
             lines.append(f"If {_text.fmt(result)} is intended, say so explicitly: {expand}.")
     elif policy == "rank":
         low = min(big, key=lambda i: len(shapes[i]))
@@ -203,6 +290,57 @@ def message(
     else:
         label = getattr(policy, "__name__", type(policy).__name__)
         lines = [head, f"which your policy {label} flags.", where]
+    return "\n".join(lines)
+
+
+def same_size_pair(shapes: Sequence[Sequence[int]]) -> bool:
+    """Whether two of the non-scalar shapes hold as many elements: one data, two layouts."""
+    sizes = [_text.numel(s) for s in shapes if len(s)]
+    return len(set(sizes)) < len(sizes)
+
+
+def looks_like_bug(shapes: Sequence[Sequence[int]], frame: FrameType, op: str) -> bool:
+    """Whether a broadcast that stretches every operand has the marks of the (N, 1) bug.
+
+    Two operands hold as many elements (the same data laid out two ways, like a model's
+    ``(N, 1)`` output and an ``(N,)`` target), and no operand's source arranges its axes
+    on purpose (``x[:, None]``, ``.unsqueeze``, ``.view(-1, 1)``, ``keepdim=True``).
+    """
+    return same_size_pair(shapes) and not explicit_axes(frame, op)
+
+
+def loss_message(frame: FrameType, loss: str, input_: torch.Tensor, target: torch.Tensor) -> str:
+    """The message for a loss whose input and target broadcast to a new shape."""
+    shapes = [tuple(input_.shape), tuple(target.shape)]
+    result = _text.broadcast(shapes) or []
+    segment = _segment(frame)
+    node = None if segment is None else _node(segment)
+    call = node if isinstance(node, ast.Call) else None
+    given = [] if call is None else [*call.args, *(k.value for k in call.keywords)]
+    found = [_name(e) for e in given[:2]]
+    names = [n for n in found if n is not None] if len(given) >= 2 else []
+    names = names if len(names) == 2 else []
+    shown = names or ["input", "target"]
+    sizes = [_text.numel(shape) for shape in shapes]
+    meets = [
+        f"each {side} value meets {_text.numel(result) // n} {other} values"
+        for side, other, n in (("input", "target", sizes[0]), ("target", "input", sizes[1]))
+        if n and _text.numel(result) > n
+    ]
+    head = (
+        f"strict_broadcasting: {loss} got input {_text.fmt(shapes[0])} and target"
+        f" {_text.fmt(shapes[1])}; broadcasting them gives {_text.fmt(result)},"
+    )
+    why = f"so {' and '.join(meets) or 'values pair up wrongly'}, where each should meet one."
+    lines = [head, why, _where(frame)]
+    fix = _elementwise_fix(shapes, names or ["operand 0", "operand 1"], [0, 1])
+    if fix is not None and names:
+        lines.append(f"Fix: make the shapes equal before the loss:\n  {fix}.")
+    else:
+        view_as = f", or {shown[1]}.view_as({shown[0]})" if sizes[0] == sizes[1] else ""
+        lines.append(
+            f"Fix: make the shapes equal before the loss (.squeeze, .unsqueeze, .reshape{view_as})."
+        )
     return "\n".join(lines)
 
 

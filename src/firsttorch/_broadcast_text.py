@@ -34,16 +34,37 @@ def fmt_list(shapes: Sequence[Shape]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def broadcasts(*shapes: Shape) -> bool:
-    """Whether the shapes can be broadcast together."""
+def broadcast(shapes: Sequence[Shape]) -> list[int] | None:
+    """The shape that broadcasting ``shapes`` gives, as a list; None when they conflict.
+
+    This is the package's one implementation of the rule.
+
+    >>> broadcast([(8, 1), (3,)]), broadcast([(2,), (3,)])
+    ([8, 3], None)
+    """
     ndim = max(map(len, shapes), default=0)
     out = [1] * ndim
     for shape in shapes:
         for i, size in enumerate(shape, ndim - len(shape)):
-            if size != out[i] and out[i] != 1 and size != 1:
-                return False
-            out[i] = size if out[i] == 1 else out[i]
-    return True
+            if size != out[i]:
+                if out[i] == 1:
+                    out[i] = size
+                elif size != 1:
+                    return None
+    return out
+
+
+def broadcasts(*shapes: Shape) -> bool:
+    """Whether the shapes can be broadcast together."""
+    return broadcast(shapes) is not None
+
+
+def numel(shape: Shape) -> int:
+    """The number of elements a tensor of this shape holds."""
+    n = 1
+    for size in shape:
+        n *= size
+    return n
 
 
 def _own(shape: Shape, dim: int) -> int | None:
@@ -117,20 +138,13 @@ def fix(shapes: Sequence[Shape], a: int, b: int) -> str | None:
                     f" {small}."
                 )
             return f"Fix: insert the missing size-1 dim with .unsqueeze({neg}) on input {small}."
-    numel_a, numel_b = _numel(sa), _numel(sb)
+    numel_a, numel_b = numel(sa), numel(sb)
     if numel_a == numel_b > 0:
         return (
             f"Fix: input {b} has as many elements ({numel_b}) as input {a}. If it holds the"
             f" same values\n     laid out differently, use .reshape{fmt(sa)} on input {b}."
         )
     return None
-
-
-def _numel(shape: Shape) -> int:
-    n = 1
-    for size in shape:
-        n *= size
-    return n
 
 
 def error_message(name: str, shapes: Sequence[Shape]) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
 from firsttorch._grad_check_text import describe
+from firsttorch._grad_explain import _Recorder
 from firsttorch.errors import GradientCheckError
 
 if TYPE_CHECKING:
@@ -18,6 +21,20 @@ __all__ = ["GradCheckReport", "GradCheckResult", "check_gradients"]
 
 _DEFAULTS = {"atol": 1e-5, "rtol": 1e-3, "eps": 1e-6}
 _WIDTH = 88
+_PROBE_SEED = 20240601
+_DTYPE_CLASH = re.compile(
+    r"must have the same dtype|expected scalar type \w+ but found|Found dtype \w+ but "
+    r"expected|type \([\w.]+\) should be the same|expected both vectors to have same dtype"
+)
+
+Diagnosis = Literal[
+    "ok",
+    "nondeterministic forward",
+    "detached forward",
+    "grad_output ignored",
+    "wrong backward",
+    "inexact finite differences",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +53,10 @@ class GradCheckResult:
     numerical: torch.Tensor
     worst: str
     jacobian: bool
+    jacobian_ok: bool = True
+    probe_ok: bool = True
+    probe_analytical: torch.Tensor | None = None
+    probe_numerical: torch.Tensor | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,11 +69,16 @@ class GradCheckReport:
     rtol: float
     eps: float
     output_dtype: torch.dtype
+    diagnosis: Diagnosis = "ok"
+    forward_noise: float = 0.0
+    output_requires_grad: bool = True
+    notes: tuple[str, ...] = ()
+    graph_cuts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         """Whether autograd matches finite differences for every input."""
-        return all(result.ok for result in self.results)
+        return self.diagnosis == "ok"
 
     def raise_if_failed(self) -> None:
         """Raise :class:`~firsttorch.GradientCheckError` with this report if it failed.
@@ -109,16 +135,143 @@ def check_gradients(fn: Callable[..., Any], *inputs: Any, **tolerances: float) -
     name = _name(fn)
     tol = _tolerances(name, tolerances)
     args, diff = _prepare(name, inputs)
-    with torch.enable_grad():
-        out = _output(name, fn(*args))
-        xs = [args[i] for i in diff]
-        analytical = _analytical(out, xs)
-    numerical = _numerical(fn, args, diff, tol["eps"], out.numel())
+    fn, notes = _float64_module(fn)
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        with torch.enable_grad(), _Recorder() as recorder:
+            out = _output(name, _call(name, fn, args))
+        cuts = tuple(dict.fromkeys(f"{cut.what} at {cut.where}" for cut in recorder.clues.cuts))
+        with torch.enable_grad():
+            xs = [args[i] for i in diff]
+            analytical = _analytical(out, xs)
+            probe = _probe(out)
+            probed = _vjp(out, xs, probe)
+        again = _call(name, fn, [a.detach() if isinstance(a, torch.Tensor) else a for a in args])
+        noise = _difference(out.detach(), again)
+        numerical = _numerical(fn, args, diff, tol["eps"], out.numel())
     results = [
-        _compare(index, x, a, n, tol, scalar=out.numel() == 1)
-        for index, x, a, n in zip(diff, xs, analytical, numerical, strict=True)
+        _compare(index, x, a, n, tol, scalar=out.numel() == 1, probe=(probe, p))
+        for index, x, a, n, p in zip(diff, xs, analytical, numerical, probed, strict=True)
     ]
-    return GradCheckReport(name, tuple(results), **tol, output_dtype=out.dtype)
+    diagnosis = _diagnose(results, out, cuts, noisy=noise / (2 * tol["eps"]) > tol["atol"])
+    return GradCheckReport(
+        name,
+        tuple(results),
+        **tol,
+        output_dtype=out.dtype,
+        diagnosis=diagnosis,
+        forward_noise=noise,
+        output_requires_grad=out.requires_grad,
+        notes=notes,
+        graph_cuts=cuts,
+    )
+
+
+def _float64_module(fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[str, ...]]:
+    """A float64 copy of a module (or of the module behind a bound method) that is not."""
+    module = fn if isinstance(fn, torch.nn.Module) else getattr(fn, "__self__", None)
+    if not isinstance(module, torch.nn.Module):
+        return fn, ()
+    tensors = [*module.parameters(), *module.buffers()]
+    dtypes = sorted({str(t.dtype) for t in tensors if t.is_floating_point()} - {"torch.float64"})
+    if not dtypes:
+        return fn, ()
+    twin = copy.deepcopy(module).to(torch.float64)
+    note = (
+        f"{type(module).__name__} holds {', '.join(dtypes)} parameters or buffers: the check "
+        "ran on a float64 copy of it (your module is unchanged)."
+    )
+    return (twin if fn is module else getattr(twin, fn.__name__)), (note,)
+
+
+def _call(name: str, fn: Callable[..., Any], args: list[Any]) -> Any:
+    """Call fn, turning a float32/float64 clash into an error that says what to do."""
+    try:
+        return fn(*args)
+    except RuntimeError as err:
+        if _DTYPE_CLASH.search(str(err)) is None:
+            raise
+        msg = (
+            f"check_gradients({name}): fn mixes the float64 copies of your inputs with "
+            f"lower-precision tensors it holds ({err}). Finite differences need float64 "
+            "throughout. Fix: pass the module itself, check_gradients(model, x), which "
+            "checks a float64 copy; or check a float64 copy yourself: "
+            "m = copy.deepcopy(model).double()."
+        )
+        raise TypeError(msg) from err
+
+
+def _probe(out: torch.Tensor) -> torch.Tensor:
+    """A fixed random grad_output, never 1 and never 0 (so a backward that ignores it shows)."""
+    generator = torch.Generator().manual_seed(_PROBE_SEED)
+    size = torch.rand(out.shape, generator=generator, dtype=torch.float64) * 0.5 + 0.25
+    sign = torch.randint(0, 2, out.shape, generator=generator) * 2 - 1
+    return (size * sign).to(out.dtype)
+
+
+def _vjp(out: torch.Tensor, xs: list[torch.Tensor], probe: torch.Tensor) -> list[torch.Tensor]:
+    """The gradient autograd returns for grad_output = probe, flattened, per input."""
+    grads: Sequence[torch.Tensor | None] = [None] * len(xs)
+    if out.requires_grad and out.numel():
+        grads = torch.autograd.grad(out, xs, probe, retain_graph=True, allow_unused=True)
+    return [
+        x.new_zeros(x.numel()) if g is None else g.detach().reshape(-1).to(torch.float64)
+        for x, g in zip(xs, grads, strict=True)
+    ]
+
+
+def _difference(first: torch.Tensor, second: Any) -> float:
+    """The largest difference between two outputs of fn for the same inputs."""
+    if not isinstance(second, torch.Tensor) or second.shape != first.shape:
+        return math.inf
+    if torch.equal(first, second):
+        return 0.0
+    gap = (first.to(torch.float64) - second.detach().to(torch.float64)).abs()
+    gap = torch.where(torch.isnan(first) & torch.isnan(second), 0.0, gap)
+    return float(gap.max()) if gap.numel() else 0.0
+
+
+def _diagnose(
+    results: list[GradCheckResult], out: torch.Tensor, cuts: tuple[str, ...], *, noisy: bool
+) -> Diagnosis:
+    """Say which part is wrong: the forward, the graph, or the backward."""
+    failed = [r for r in results if not r.ok]
+    if noisy:
+        return "nondeterministic forward"
+    if not failed:
+        return "ok"
+    if cuts or all(_zero_where_wrong(r) for r in failed):
+        return "detached forward"
+    if all(r.jacobian_ok for r in failed):
+        return "grad_output ignored"
+    return "wrong backward" if _custom_backward(out) else "inexact finite differences"
+
+
+def _zero_where_wrong(result: GradCheckResult) -> bool:
+    """Autograd says exactly 0 wherever it disagrees, and finite differences do not."""
+    wrong = (result.analytical - result.numerical).abs() > 0
+    return (
+        bool(wrong.any())
+        and not result.analytical[wrong].any()
+        and bool(result.numerical[wrong].any())
+    )
+
+
+_CUSTOM: tuple[type, ...] = (torch.autograd.function.BackwardCFunction,)
+
+
+def _custom_backward(out: torch.Tensor) -> bool:
+    """Whether the graph behind ``out`` runs a custom autograd.Function's backward."""
+    seen: set[object] = set()
+    stack = [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, _CUSTOM):
+            return True
+        stack += [child for child, _ in node.next_functions]
+    return False
 
 
 def _compare(
@@ -129,11 +282,15 @@ def _compare(
     tol: dict[str, float],
     *,
     scalar: bool,
+    probe: tuple[torch.Tensor, torch.Tensor],
 ) -> GradCheckResult:
-    """Compare two Jacobians elementwise and find the worst element."""
+    """Compare two Jacobians elementwise and find the worst element; check the probe too."""
     error = (analytical - numerical).abs()
     excess = error - (tol["atol"] + tol["rtol"] * numerical.abs())
     flat = int(excess.reshape(-1).argmax()) if excess.numel() else 0
+    weights, probed = probe
+    expected = weights.reshape(-1).to(torch.float64) @ numerical
+    probe_ok = bool(((probed - expected).abs() <= tol["atol"] + tol["rtol"] * expected.abs()).all())
     if scalar:  # show gradients in the input's shape
         analytical, numerical = analytical.reshape(x.shape), numerical.reshape(x.shape)
         position = _unravel(flat, tuple(x.shape)) if x.numel() else ()
@@ -141,15 +298,20 @@ def _compare(
     else:
         row, col = divmod(flat, max(x.numel(), 1))
         worst = f"row {row}, column {col}"
+    jacobian_ok = bool((excess <= 0).all())
     return GradCheckResult(
         index=index,
         shape=tuple(x.shape),
-        ok=bool((excess <= 0).all()),
+        ok=jacobian_ok and probe_ok,
         max_abs_error=float(error.max()) if error.numel() else 0.0,
         analytical=analytical,
         numerical=numerical,
         worst=worst,
         jacobian=not scalar,
+        jacobian_ok=jacobian_ok,
+        probe_ok=probe_ok,
+        probe_analytical=probed.reshape(x.shape),
+        probe_numerical=expected.reshape(x.shape),
     )
 
 

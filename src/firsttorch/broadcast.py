@@ -7,7 +7,7 @@ import operator
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import torch
@@ -24,8 +24,8 @@ __all__ = ["broadcast_shape", "explain_broadcast", "strict_broadcasting"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-Policy = Literal["result", "rank"] | Callable[[str, tuple[torch.Size, ...]], bool]
-_SCALARS = (int, float, complex)
+Policy = Literal["likely-bug", "result", "rank"] | Callable[[str, tuple[torch.Size, ...]], bool]
+_POLICIES = ("likely-bug", "result", "rank")
 _SHAPES = (tuple, list, torch.Size)
 
 
@@ -33,19 +33,28 @@ def _shape_of(name: str, i: int, arg: object) -> Sequence[int]:
     """The shape that argument ``i`` stands for, validated (the slow path)."""
     if isinstance(arg, torch.Tensor):
         return arg.shape
-    if isinstance(arg, _SCALARS):
-        return ()
-    if not isinstance(arg, _SHAPES):
+    if isinstance(arg, (float, complex)):
         msg = (
-            f"{name}(): argument {i} must be a tensor, a shape (torch.Size, tuple or list of"
-            f" ints) or a Python number, got {type(arg).__name__} {arg!r}."
+            f"{name}(): argument {i} is the number {arg!r}, which is not a shape. A Python"
+            " number broadcasts as the shape (), so pass () (or the tensor itself); a bare"
+            " int n means the shape (n,), as in torch.broadcast_shapes."
         )
         raise TypeError(msg)
-    try:
-        shape = tuple(operator.index(size) for size in arg)
-    except TypeError as err:
-        msg = f"{name}(): argument {i} must hold only ints, got {arg!r}."
-        raise TypeError(msg) from err
+    if isinstance(arg, _SHAPES):
+        try:
+            shape: tuple[int, ...] = tuple(operator.index(size) for size in arg)
+        except TypeError as err:
+            msg = f"{name}(): argument {i} must hold only ints, got {arg!r}."
+            raise TypeError(msg) from err
+    else:
+        try:
+            shape = (operator.index(arg),)  # type: ignore[arg-type]
+        except TypeError:
+            msg = (
+                f"{name}(): argument {i} must be a tensor, a shape (torch.Size, tuple or list"
+                f" of ints) or an int n (the shape (n,)), got {type(arg).__name__} {arg!r}."
+            )
+            raise TypeError(msg) from None
     if any(size < 0 for size in shape):
         msg = f"{name}(): argument {i} has a negative size: {arg!r}. Sizes must be >= 0."
         raise ValueError(msg)
@@ -59,6 +68,8 @@ def _shapes(name: str, args: tuple[object, ...]) -> list[Sequence[int]]:
         kind = type(arg)
         if kind is torch.Tensor:
             shapes.append(arg.shape)  # type: ignore[attr-defined]
+        elif kind is int and arg >= 0:  # type: ignore[operator]
+            shapes.append((arg,))  # type: ignore[arg-type]
         elif (kind is tuple or kind is torch.Size or kind is list) and all(
             type(size) is int and size >= 0
             for size in arg  # type: ignore[attr-defined]
@@ -69,46 +80,34 @@ def _shapes(name: str, args: tuple[object, ...]) -> list[Sequence[int]]:
     return shapes
 
 
-def _broadcast(shapes: Sequence[Sequence[int]]) -> list[int] | None:
-    """The broadcast shape as a list, or None when the shapes conflict."""
-    ndim = max(map(len, shapes), default=0)
-    out = [1] * ndim
-    for shape in shapes:
-        for i, size in enumerate(shape, ndim - len(shape)):
-            if size != out[i]:
-                if out[i] == 1:
-                    out[i] = size
-                elif size != 1:
-                    return None
-    return out
-
-
 def broadcast_shape(*shapes_or_tensors: object) -> torch.Size:
     """Return the shape that broadcasting the inputs together gives, or explain why not.
 
-    Agrees with :func:`torch.broadcast_shapes`, but also takes tensors and Python numbers
-    (a number or 0-d tensor counts as shape ``()``, as in ``x + 1``; note that
-    :func:`torch.broadcast_shapes` reads a bare int ``n`` as the shape ``(n,)``), and its
-    error shows the shapes lined up, the conflicting dims and a fix.
+    Agrees with :func:`torch.broadcast_shapes` (a bare int ``n`` is the shape ``(n,)``, as
+    there and in NumPy), but also takes tensors, which count by their shape (a 0-d tensor
+    is ``()``), and its error shows the shapes lined up, the conflicting dims and a fix.
 
     Args:
         *shapes_or_tensors: Tensors, :class:`torch.Size` objects, tuples or lists of ints,
-            or Python numbers. No arguments gives ``torch.Size([])``.
+            or ints. No arguments gives ``torch.Size([])``.
 
     Returns:
         The broadcast shape.
 
     Raises:
-        TypeError: An argument is none of the above, or a shape holds a non-int.
+        TypeError: An argument is none of the above (a float or complex number is not a
+            shape: a scalar broadcasts as ``()``), or a shape holds a non-int.
         ValueError: A shape has a negative size.
         BroadcastError: The shapes cannot be broadcast (also a ``RuntimeError``, like
             :func:`torch.broadcast_shapes` raises).
 
-    >>> broadcast_shape((8, 1), torch.zeros(3), 2.0)
+    >>> broadcast_shape((8, 1), torch.zeros(3), torch.tensor(2.0))
     torch.Size([8, 3])
+    >>> broadcast_shape(3, (1,))
+    torch.Size([3])
     """
     shapes = _shapes("broadcast_shape", shapes_or_tensors)
-    result = _broadcast(shapes)
+    result = _text.broadcast(shapes)
     if result is None:
         msg = _text.error_message("broadcast_shape", shapes)
         raise BroadcastError(msg)
@@ -126,7 +125,7 @@ def explain_broadcast(*shapes_or_tensors: object) -> str:
         broadcast, with the conflict and a fix. It never raises for incompatible shapes.
 
     Raises:
-        TypeError: An argument is not a tensor, shape or Python number.
+        TypeError: An argument is not a tensor, a shape or an int.
         ValueError: A shape has a negative size.
 
     >>> print(explain_broadcast((3, 1), (4,)))
@@ -151,6 +150,7 @@ class _StrictMode(TorchFunctionMode):
         self.mode = mode
         self.policy = policy
         self.ops = _site.elementwise_ops()
+        self.losses = _site.loss_functions()
 
     def __torch_function__(
         self,
@@ -163,10 +163,14 @@ class _StrictMode(TorchFunctionMode):
         op = self.ops.get(func)
         if op is not None:
             found = self._check(func, op, args, kwargs)
-            if found is not None and self.mode == "raise":
-                raise SurprisingBroadcastError(found[0])
-            if found is not None:
-                warnings.warn(found[0], BroadcastWarning, stacklevel=found[1] + 1)
+        elif func in self.losses:
+            found = self._check_loss(func, self.losses[func], args, kwargs)
+        else:
+            return func(*args, **kwargs)  # the fast path: most calls are neither
+        if found is not None and self.mode == "raise":
+            raise SurprisingBroadcastError(found[0])
+        if found is not None:
+            warnings.warn(found[0], BroadcastWarning, stacklevel=found[1] + 1)
         return func(*args, **kwargs)
 
     def _check(
@@ -183,44 +187,96 @@ class _StrictMode(TorchFunctionMode):
         big = [s for s in shapes if s]
         if isinstance(self.policy, str) and (not big or big.count(big[0]) == len(big)):
             return None  # at most one shape besides scalars: nothing to flag
-        result = _broadcast(shapes)
+        result = _text.broadcast(shapes)
         if result is None:
             return None  # torch raises its own error
-        caller = None
-        if self.policy == "result":
-            flagged = tuple(result) not in big
-        elif self.policy == "rank":
+        if self.policy == "rank":
             flagged = len({len(s) for s in big}) > 1
+        elif isinstance(self.policy, str):  # "result" and "likely-bug": both sides stretch
+            flagged = tuple(result) not in big
+            if self.policy == "likely-bug" and flagged:
+                # the (N, 1) vs (N,) signature, in shapes alone: one operand is promoted to
+                # more dims, and two hold as many elements; the source is read below
+                flagged = len({len(s) for s in big}) > 1 and _site.same_size_pair(big)
         else:  # a callable: ask it only about the user's own calls
             caller = _site.user_frame(sys._getframe(2), func)
             flagged = caller is not None and bool(self.policy(op, tuple(shapes)))
+            return self._report(caller, op, operands, result) if flagged else None
         if not flagged:
             return None
-        caller = caller or _site.user_frame(sys._getframe(2), func)
+        caller = _site.user_frame(sys._getframe(2), func)
+        if (
+            caller is not None
+            and self.policy == "likely-bug"
+            and _site.explicit_axes(caller[0], op)
+        ):
+            return None  # `x[:, None] - x`: the writer arranged the axes on purpose
+        return self._report(caller, op, operands, result)
+
+    def _report(
+        self,
+        caller: tuple[FrameType, int] | None,
+        op: str,
+        operands: list[tuple[int | str, torch.Tensor]],
+        result: list[int],
+    ) -> tuple[str, int] | None:
         if caller is None:
-            return None  # torch's or firsttorch's own code: not the user's business
+            return None  # library code (torch's, firsttorch's, a package's): not the user's
         return _site.message(caller[0], op, operands, result, self.policy), caller[1]
+
+    def _check_loss(
+        self, func: object, loss: str, args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> tuple[str, int] | None:
+        """Flag a loss whose input and target broadcast so that values pair up wrongly."""
+        input_, target = _site.loss_operands(args, kwargs)
+        if not isinstance(input_, torch.Tensor) or not isinstance(target, torch.Tensor):
+            return None
+        if input_.shape == target.shape:
+            return None
+        if target.dim() == 0 and not callable(self.policy):
+            return None  # a 0-d target is one constant for every value: a choice, not a mix-up
+        frame = sys._getframe(2)
+        shapes = (input_.shape, target.shape)
+        if not callable(self.policy) and not _site.stretches(*shapes):
+            return None
+        caller = _site.user_frame(frame, func, through_torch=True)
+        if caller is None or (callable(self.policy) and not self.policy(loss, shapes)):
+            return None
+        return _site.loss_message(caller[0], loss, input_, target), caller[1]
 
 
 class strict_broadcasting:
-    """Flag surprising broadcasts in element-wise operations, as a ``with`` block or decorator.
+    """Flag broadcasts that are likely bugs, as a ``with`` block or decorator.
 
     While active, every element-wise operation (``+ - * / // % **``, comparisons, their
-    in-place forms, ``torch.add``, ``torch.where``, ``Tensor.add_``, ...) that your own code
-    calls is checked before it runs; operations that torch or firsttorch run internally are
-    not. Nothing is installed outside the block, and blocks nest.
+    in-place forms, ``torch.add``, ``torch.where``, ``Tensor.add_``, ...) and every
+    element-wise loss (``F.mse_loss``, ``F.l1_loss``, ``F.smooth_l1_loss``,
+    ``F.huber_loss``, ``F.kl_div``, ... and the ``nn`` modules that call them, such as
+    ``nn.MSELoss``) that your own code calls is checked before it runs. What torch,
+    firsttorch or an installed package does internally is not. Nothing is installed
+    outside the block, and blocks nest.
+
+    A loss is flagged when its input and target shapes broadcast so that values pair up
+    with several partners, as ``(N, 1)`` predictions against ``(N,)`` targets do (shapes
+    that differ only by size-1 dims, like ``(1, N)`` and ``(N,)``, pass).
 
     Args:
         mode: ``"raise"`` raises :class:`~firsttorch.SurprisingBroadcastError` before the
             operation runs (nothing is computed or modified); ``"warn"`` emits a
             :class:`~firsttorch.BroadcastWarning` pointing at your line and lets it run.
-        policy: ``"result"`` flags a broadcast whose result shape matches none of the
-            operands' shapes, as in ``(N, 1) - (N,) -> (N, N)``; a bias ``(B, F) + (F,)``
-            and Python numbers or 0-d tensors pass. ``"rank"`` (like JAX's
+        policy: Which element-wise broadcasts to flag. ``"likely-bug"`` (the default)
+            flags the signature of the ``(N, 1) - (N,) -> (N, N)`` bug: both operands
+            stretch, one is promoted to more dims, two of them hold as many elements, and
+            the source does not arrange the axes on purpose. So a bias add, masks such as
+            ``ar[:, None] >= ar[None, :]``, pairwise differences ``x[:, None] - x[None]``,
+            outer products and one-hot ``y[:, None] == torch.arange(C)`` pass.
+            ``"result"`` flags every broadcast whose result shape matches none of the
+            operands' shapes, outer products included. ``"rank"`` (like JAX's
             ``jax_numpy_rank_promotion``) flags every implicit rank promotion between
             non-scalar operands, the bias add included. A callable
             ``policy(op_name, shapes) -> bool`` gets the op's name (``"Tensor.add"``,
-            ``"torch.where"``) and the shapes of its tensor operands, and returns True (truthy) to flag.
+            ``"torch.where"``, ``"F.mse_loss"``) and the shapes of its tensor operands (a
+            loss's input and target), and returns True (truthy) to flag.
 
     Raises:
         TypeError: ``mode`` is not a str, or ``policy`` is neither a str nor callable.
@@ -232,12 +288,19 @@ class strict_broadcasting:
     Traceback (most recent call last):
     ...
     firsttorch.errors.SurprisingBroadcastError: strict_broadcasting: `pred - target` broadcast ...
+    >>> with strict_broadcasting():
+    ...     loss = torch.nn.MSELoss()(pred, target)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    firsttorch.errors.SurprisingBroadcastError: strict_broadcasting: F.mse_loss got input (8, 1) ...
     """
 
-    def __init__(self, mode: Literal["raise", "warn"] = "raise", policy: Policy = "result") -> None:
+    def __init__(
+        self, mode: Literal["raise", "warn"] = "raise", policy: Policy = "likely-bug"
+    ) -> None:
         for arg, value, choices in (
             ("mode", mode, ("raise", "warn")),
-            ("policy", policy, ("result", "rank")),
+            ("policy", policy, _POLICIES),
         ):
             if arg == "policy" and callable(value):
                 continue
