@@ -153,8 +153,19 @@ def portability(session: nox.Session) -> None:
         out = DOCS_OUT / "portability" / name
         shutil.rmtree(out, ignore_errors=True)
         session.run(
-            "sphinx-build", "-b", "dummy", "-q", "-n", "-W", "--keep-going", *CPU_LANE,
-            "-d", str(out / "doctrees"), "docs", str(out / "dummy"), env=env,
+            "sphinx-build",
+            "-b",
+            "dummy",
+            "-q",
+            "-n",
+            "-W",
+            "--keep-going",
+            *CPU_LANE,
+            "-d",
+            str(out / "doctrees"),
+            "docs",
+            str(out / "dummy"),
+            env=env,
         )
 
 

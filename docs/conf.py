@@ -26,7 +26,6 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "viewcode_source",  # viewcode without importing firsttorch (and torch) on every build
-    "sphinx.ext.graphviz",
     "myst_nb",
     "merged_streams",  # after myst_nb: merge printed output without editing the notebook
     "sphinx_gallery.gen_gallery",
@@ -171,7 +170,6 @@ nitpick_ignore = [
     ("py:class", "firsttorch._grad_explain._ExplainAutogradErrors"),
 ]
 
-graphviz_output_format = "svg"
 # Copy buttons on code only, never on printed output (myst-nb cells, gallery blocks).
 copybutton_selector = "div.highlight pre:not(.cell_output pre, .sphx-glr-script-out pre)"
 copybutton_exclude = ".linenos, .gp, .go"

@@ -303,6 +303,13 @@ def test_page_outputs_rich_figures_and_declared_errors() -> None:
     assert "declares raises: KeyError but is not tagged raises-exception" in text
     assert "should raise KeyError but raised nothing" in text
     assert "draws from the unseeded torch generator; seed it first" in text
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><title>g</title><desc>d</desc><rect/><text>x</text></svg>'
+    shown, problem = pages.rich_text({"text/html": f"<div>{svg}</div>"}, {})
+    assert problem is None
+    assert (
+        shown == "[text/html]\n<div>svg: 'g'\n  desc: 'd'\n  texts: ['x']\n  shapes: 1 rect</div>\n"
+    )
+    assert "does not parse" in pages.svg_summary("<svg><rect></svg>")
     assert pages.rich_text({}, {})[1] is not None
     assert pages.rich_text({"text/html": {"a": 1}}, {})[1] is not None
     assert pages.count_asserts("def (") == 0

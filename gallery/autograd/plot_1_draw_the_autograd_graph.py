@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["firsttorch", "torch", "matplotlib"]
+# dependencies = ["firsttorch", "torch"]
 # ///
 """
 =======================
@@ -18,7 +18,6 @@ and check the gradient it produces.
 # -----------------
 # ``z = sum(x * x + 3)``. Each result remembers the operation that made it in
 # ``grad_fn``.
-import matplotlib.pyplot as plt
 import torch
 
 import firsttorch
@@ -59,66 +58,17 @@ assert graph.leaves == ("n3",)
 # %%
 # Draw the graph
 # --------------
-# ``graph.nodes`` holds ``(id, label)`` pairs and ``graph.edges`` holds ``(from, to)``
-# pairs; gradients flow along the arrows, from the output at the top down to the leaf
-# at the bottom, where they are stored in ``x.grad``.
+# The same graph draws itself as a picture, in pure Python: no Graphviz to install.
+# Gradients flow along the arrows, from the output at the top down to the leaf at the
+# bottom, where they are stored in ``x.grad``. In Jupyter, showing ``graph`` is enough;
+# :meth:`~firsttorch.GradGraph.to_svg` gives the SVG text to save to a file.
 
-
-def layout(graph):
-    """Depth of each node (longest path from the output), then spread each level."""
-    depth = {node: 0 for node, _ in graph.nodes}
-    for _ in graph.nodes:
-        for src, dst in graph.edges:
-            depth[dst] = max(depth[dst], depth[src] + 1)
-    levels = {}
-    for node, _ in graph.nodes:
-        levels.setdefault(depth[node], []).append(node)
-    return {
-        node: ((k + 1) / (len(level) + 1), -d)
-        for d, level in levels.items()
-        for k, node in enumerate(level)
-    }
-
-
-def draw(graph, ax):
-    where = layout(graph)
-    leaves = set(graph.leaves)
-    for node, label in graph.nodes:
-        colour = "#dbeafe" if node in leaves else "#f3f4f6"
-        ax.text(
-            *where[node],
-            label,
-            ha="center",
-            va="center",
-            fontsize=10,
-            bbox={"boxstyle": "round,pad=0.4", "facecolor": colour},
-        )
-    seen = {}
-    for src, dst in graph.edges:
-        repeat = seen.get((src, dst), 0)
-        seen[(src, dst)] = repeat + 1
-        bend = 0.0 if graph.edges.count((src, dst)) == 1 else (0.5 if repeat else -0.5)
-        ax.annotate(
-            "",
-            xy=where[dst],
-            xytext=where[src],
-            arrowprops={
-                "arrowstyle": "-|>",
-                "shrinkA": 12,
-                "shrinkB": 12,
-                "connectionstyle": f"arc3,rad={bend}",
-            },
-        )
-    depth = -min(y for _, y in where.values())
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-depth - 0.5, 0.5)
-    ax.axis("off")
-
-
-fig, ax = plt.subplots(figsize=(4.5, 3.6))
-draw(graph, ax)
-ax.set_title("backward graph of z = (x * x + 3).sum()", fontsize=10)
-plt.show()
+# sphinx_gallery_start_ignore
+svg = graph.to_svg()
+assert svg.startswith("<svg") and svg.count("MulBackward0") >= 1
+assert 'role="img"' in svg and "<title" in svg
+# sphinx_gallery_end_ignore
+graph
 
 # %%
 # Walk it backward
@@ -138,5 +88,5 @@ assert torch.equal(x.grad, 2 * x.detach())
 # ----------
 # The graph is built as your code runs, one node per operation, and ``backward()``
 # walks it in reverse with the chain rule. Print it with :func:`firsttorch.grad_graph`
-# (``.to_dot()`` gives Graphviz source), and see :meth:`torch.Tensor.backward` and
-# :func:`torch.autograd.grad` for the two ways to run it.
+# (``.to_svg()`` gives the picture, ``.to_dot()`` Graphviz source), and see
+# :meth:`torch.Tensor.backward` and :func:`torch.autograd.grad` for the two ways to run it.

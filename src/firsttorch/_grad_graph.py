@@ -112,6 +112,10 @@ class GradGraph:
         """Jupyter shows the graph as a picture."""
         return self.to_svg()
 
+    def _repr_html_(self) -> str:
+        """The picture, inline in HTML (sphinx-gallery and notebook front ends use this)."""
+        return f'<div class="firsttorch-grad-graph">{self.to_svg()}</div>'
+
     def _kinds(self) -> dict[str, str]:
         """Node id to kind, falling back to the labels."""
         kinds = self.kinds or tuple(label for _, label in self.nodes)

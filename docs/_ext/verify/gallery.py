@@ -30,7 +30,7 @@ from sphinx_gallery.py_source_parser import (
 )
 
 from verify import lanes, probe
-from verify.pages import count_asserts
+from verify.pages import count_asserts, summarise_svg
 from verify.records import Executed, Problem
 from verify.transcript import Section, normalise, title_for
 
@@ -174,7 +174,7 @@ def script_blocks(src: Path, doctree: nodes.document) -> list[Block]:
         elif isinstance(node, imgsgnode):
             outputs[current].append("[image]\n")
         elif isinstance(node, nodes.raw) and "html" in node.get("format", ""):
-            outputs[current].append(f"[text/html]\n{node.astext().strip()}\n")
+            outputs[current].append(f"[text/html]\n{summarise_svg(node.astext().strip())}\n")
         elif isinstance(node, nodes.literal_block) and "sphx-glr-script-out" in node.get(
             "classes", []
         ):
@@ -249,8 +249,8 @@ def example_result(
     else:
         result.devices = state.devices
         if state.timed_out:
-            block = f" (in the block at line {state.blocks_run[-1]})" if state.blocks_run else ""
-            result.problems.append(Problem(f"{name}{block}: {state.timed_out}"))
+            at = f" (in the block at line {state.blocks_run[-1]})" if state.blocks_run else ""
+            result.problems.append(Problem(f"{name}{at}: {state.timed_out}"))
         if missing:
             cause = f"the block at line {failed.lineno} failed" if failed else "the script stopped"
             result.problems.append(

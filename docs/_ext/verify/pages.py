@@ -8,6 +8,9 @@ and lane-aware output patterns.
 from __future__ import annotations
 
 import ast
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,45 @@ def count_asserts(code: str) -> int:
     return sum(isinstance(node, ast.Assert) for node in ast.walk(tree))
 
 
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+
+
+def svg_summary(svg: str) -> str:
+    """What an SVG picture says and draws: its title, description, texts and shapes."""
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as err:
+        return f"[svg that does not parse: {err}]"
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    found = {
+        local(e.tag): "".join(e.itertext()).strip()
+        for e in root
+        if local(e.tag) in {"title", "desc"}
+    }
+    texts = [("".join(e.itertext())).strip() for e in root.iter() if local(e.tag) == "text"]
+    shapes = Counter(
+        local(e.tag)
+        for e in root.iter()
+        if local(e.tag) in {"rect", "path", "line", "polyline", "polygon", "ellipse", "circle"}
+    )
+    return "\n".join(
+        [
+            f"svg: {found.get('title', '')!r}",
+            f"  desc: {found.get('desc', '')!r}",
+            f"  texts: {texts!r}",
+            "  shapes: " + ", ".join(f"{n} {k}" for k, n in sorted(shapes.items())),
+        ]
+    )
+
+
+def summarise_svg(text: str) -> str:
+    """*text* with each inline SVG picture replaced by :func:`svg_summary`."""
+    return _SVG.sub(lambda m: svg_summary(m.group(0)), text)
+
+
 def rich_text(data: dict[str, Any], metadata: dict[str, Any]) -> tuple[str, str | None]:
     """The text a transcript keeps for one display output, and a problem if any.
 
@@ -64,7 +106,7 @@ def rich_text(data: dict[str, Any], metadata: dict[str, Any]) -> tuple[str, str 
         )
     if not isinstance(content, str):
         return f"[{shown}]\n", f"shows {shown} output, which the verifier cannot compare"
-    return f"[{shown}]\n{content.strip()}\n", None
+    return f"[{shown}]\n{summarise_svg(content.strip())}\n", None
 
 
 @dataclass(frozen=True)
