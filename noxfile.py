@@ -100,6 +100,11 @@ def tests(session: nox.Session) -> None:
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=95",
+        # Each file on one worker: the drills build their fixture site once per module.
+        "-n",
+        "auto",
+        "--dist",
+        "loadfile",
         # These need the built site: `nox -s docs` and `nox -s offline` run them after it.
         *(f"--ignore={t}" for t in SITE_TESTS),
         "--ignore=tests/test_offline_block.py",

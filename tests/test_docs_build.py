@@ -72,8 +72,9 @@ def test_planted_output_change_fails_with_a_diff(tmp_path: Path) -> None:
     log = result.stdout + result.stderr
     assert result.returncode != 0
     assert (
-        f"{EXAMPLE.name}: output differs from the reviewed transcript:\n  [3] t.sum(): 79 is not 78"
-        in log
+        f"{EXAMPLE.name}: output differs from the reviewed transcript:\n"
+        "  [3] t.sum() + 1: 79 is not 78 (integers must be equal) (its code changed; "
+        "reviewed as [3] t.sum())" in log
     )
     assert "(expected, committed)" in log
     assert "(this build)" in log
@@ -106,7 +107,9 @@ def test_hidden_check_that_fails_names_file_and_line(tmp_path: Path) -> None:
     result = _build(site)
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "a hidden check failed" in log
+    assert "the block at line 19 failed (a hidden check failed)" in log
+    assert "the blocks at lines [35, 48] were not reached" in log
+    assert "output differs" not in log  # the failure is the report, not a diff of its output
     assert "AssertionError: assert t[1, 0, 0].item() == 7\n  where t[1, 0, 0].item() = 6" in log
 
 

@@ -25,6 +25,7 @@ from sphinx.errors import ConfigError
 from sphinx.util import logging
 
 from verify import doctests, gallery, lanes, pages, probe, transcript
+from verify.compare import first_difference, outputs_match
 from verify.records import Executed, Problem, RunRecord
 
 logger = logging.getLogger(__name__)
@@ -375,7 +376,7 @@ def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -
             )
         else:
             _accept(expected_path, actual_text, repo)
-    else:
+    elif not result.stopped:  # a run that failed part-way is reported above, not diffed
         problems += _compare(s.lane, expected_path, actual_text, result, repo, src.name)
     for problem in problems:
         _warn(docname, problem.message, problem.line)
@@ -415,8 +416,6 @@ def section_matches(
         return False
     if actual.pattern is not None:
         return lanes.pattern_matches(lane, actual.pattern, actual.body)
-    from verify.compare import outputs_match
-
     return outputs_match(expected.body.rstrip("\n"), actual.body.rstrip("\n"))
 
 
@@ -441,29 +440,7 @@ def _compare(
     bad += list(range(min(len(expected), len(actual)), max(len(expected), len(actual))))
     if not bad:
         return []
-    from verify.compare import first_difference
-
-    reasons = []
-    for i in bad[:5]:
-        if (
-            i < len(actual)
-            and i < len(expected)
-            and actual[i].pattern is None
-            and expected[i].title == actual[i].title
-        ):
-            reasons.append(
-                f"  {actual[i].title}: {first_difference(expected[i].body, actual[i].body)}"
-            )
-        elif i < len(actual) and i < len(expected) and expected[i].pattern != actual[i].pattern:
-            reasons.append(f"  {actual[i].title}: the declared output pattern changed")
-        elif i < len(actual) and actual[i].pattern is not None:
-            shown = lane.expand(actual[i].pattern or "")
-            reasons.append(
-                f"  {actual[i].title}: must match ~ {shown}\n  but printed:\n{actual[i].body}"
-            )
-        else:
-            title = actual[i].title if i < len(actual) else expected[i].title
-            reasons.append(f"  {title}: the cells changed (added, removed or edited)")
+    reasons = [_reason(lane, expected, actual, i) for i in bad[:5]]
     diff = transcript.unified_diff(expected_text, actual_text, rel)
     return [
         Problem(
@@ -474,6 +451,26 @@ def _compare(
             + f"\nIf the new output is right, accept it with: {ACCEPT_COMMAND} (then review `git diff {rel}`)."
         )
     ]
+
+
+def _reason(
+    lane: lanes.Lane, expected: list[transcript.Section], actual: list[transcript.Section], i: int
+) -> str:
+    """Why section *i* differs, in one line (or a few, for a pattern)."""
+    if i >= len(actual):
+        return f"  {expected[i].title}: no longer produced (cells removed?)"
+    if i >= len(expected):
+        return f"  {actual[i].title}: new, not in the reviewed transcript (cells added?)"
+    want, got = expected[i], actual[i]
+    code = "" if want.title == got.title else f" (its code changed; reviewed as {want.title})"
+    if want.pattern != got.pattern:
+        return f"  {got.title}: the declared output pattern changed{code}"
+    if got.pattern is not None:
+        shown = lane.expand(got.pattern)
+        return f"  {got.title}: must match ~ {shown}\n  but printed:\n{got.body}"
+    if outputs_match(want.body.rstrip("\n"), got.body.rstrip("\n")):
+        return f"  {got.title}: same output{code}"
+    return f"  {got.title}: {first_difference(want.body, got.body)}{code}"
 
 
 def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:

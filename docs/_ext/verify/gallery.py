@@ -236,8 +236,9 @@ def example_result(
         result.sections.append(Section(title_for(index, shown or block.code, flags), body, pattern))
         if failed is None and _TRACEBACK in body:
             failed = block
-            last = body.strip().splitlines()[-1]
-            what = "a hidden check failed" if last.startswith("AssertionError") else "it raised"
+            result.stopped = True
+            hidden = any(ln.startswith("AssertionError") for ln in body.splitlines())
+            what = "a hidden check failed" if hidden else "it raised"
             detail = body[body.index(_TRACEBACK) :].strip().splitlines()
             tail = "\n".join(ln for ln in detail if not ln.startswith("  File"))
             result.problems.append(

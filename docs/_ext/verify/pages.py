@@ -185,6 +185,7 @@ def page_result(
                 )
                 if errors and not raises:
                     failed_at = cell
+                    result.stopped = True
     if not_reached:
         first, last = not_reached[0], not_reached[-1]
         span = first.where if first is last else f"cells [{first.index}] to [{last.index}]"

@@ -25,6 +25,7 @@ class Executed:
     expected_errors: int = 0
     picks_device: bool = False
     devices: list[str] = field(default_factory=list)
+    stopped: bool = False  # the run failed part-way: its output is not compared
 
     @property
     def checked(self) -> int:
