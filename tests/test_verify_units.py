@@ -313,3 +313,37 @@ def test_page_outputs_rich_figures_and_declared_errors() -> None:
     assert pages.rich_text({}, {})[1] is not None
     assert pages.rich_text({"text/html": {"a": 1}}, {})[1] is not None
     assert pages.count_asserts("def (") == 0
+
+
+# -- what re-runs, and the GPU lane's one-line refusal ------------------------------------
+def test_fingerprint_covers_sources_lane_and_distributions(tmp_path: Path) -> None:
+    from verify import extension
+
+    (tmp_path / "mod.py").write_text("x = 1\n", encoding="utf-8")
+    first = extension.fingerprint((tmp_path,), "cpu")
+    assert extension.fingerprint((tmp_path,), "cpu") == first
+    assert extension.fingerprint((tmp_path,), "gpu") != first
+    (tmp_path / "mod.py").write_text("x = 2\n", encoding="utf-8")
+    assert extension.fingerprint((tmp_path,), "cpu") != first
+    # The verifier watches itself: a change to docs/_ext/verify re-runs every page.
+    assert Path(extension.__file__).parent == extension.HERE
+
+
+def test_gpu_lane_without_torch_says_what_it_needs_in_one_line() -> None:
+    """docs_gpu's first step, run by a Python that cannot import torch (-S: no site-packages)."""
+    import subprocess
+    import sys
+
+    tree = ast.parse((Path(__file__).parents[1] / "noxfile.py").read_text(encoding="utf-8"))
+    code = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "GPU_NEEDS"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("GPU lane: needs a CUDA build of torch in the Python that runs nox")
