@@ -167,6 +167,7 @@ nitpick_ignore_regex = [
 nitpick_ignore = [
     ("py:class", "firsttorch.device._T"),
     ("py:class", "Policy"),
+    ("py:class", "Diagnosis"),
     ("py:class", "firsttorch._grad_explain._ExplainAutogradErrors"),
 ]
 

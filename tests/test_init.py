@@ -49,3 +49,17 @@ class TestImport:
             env={k: v for k, v in os.environ.items() if not k.startswith("FIRSTTORCH_")},
         )
         assert out.stdout.strip() == "ok"
+
+
+def test_public_objects_name_the_package_as_their_module() -> None:
+    """Reprs, tracebacks and pickles say firsttorch.X, the name users import."""
+    import pickle
+
+    for name in firsttorch.__all__:
+        obj = getattr(firsttorch, name)
+        if callable(obj):
+            assert obj.__module__ == "firsttorch", name
+            assert firsttorch._HOMES[name].startswith("firsttorch.")
+    error = pickle.loads(pickle.dumps(firsttorch.BroadcastError("x")))
+    assert type(error) is firsttorch.BroadcastError
+    assert repr(firsttorch.GradGraph).startswith("<class 'firsttorch.GradGraph'")

@@ -44,8 +44,24 @@ def find_source(
     return analyzer.code, analyzer.find_tags()
 
 
+def follow_imported(
+    app: Sphinx,  # noqa: ARG001 - the viewcode-follow-imported event passes the app
+    modname: str,
+    attribute: str,
+) -> str | None:
+    """The module that defines a name the package re-exports (its ``__module__`` is
+    ``firsttorch``, the name users import); None lets viewcode decide for other modules."""
+    if modname != PACKAGE:
+        return None
+    import firsttorch  # the API page imports it anyway, to document it
+
+    home: str | None = firsttorch._HOMES.get(attribute.split(".", maxsplit=1)[0])
+    return home
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Answer viewcode's source lookups for firsttorch."""
     app.setup_extension("sphinx.ext.viewcode")
     app.connect("viewcode-find-source", find_source)
+    app.connect("viewcode-follow-imported", follow_imported)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

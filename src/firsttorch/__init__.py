@@ -68,3 +68,20 @@ __all__ = [
     "strict_broadcasting",
     "to_device",
 ]
+
+#: Where each public object is defined (for the API reference's source links).
+_HOMES = {name: getattr(globals()[name], "__module__", __name__) for name in __all__}
+
+
+def _public_module() -> None:
+    """Name the package as the module of every public object: ``firsttorch.BroadcastError``.
+
+    Tracebacks, reprs and pickles then use the name users import, not a private module.
+    """
+    for name in __all__:
+        obj = globals()[name]
+        if isinstance(obj, type) or callable(obj):
+            obj.__module__ = __name__
+
+
+_public_module()
