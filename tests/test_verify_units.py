@@ -213,7 +213,7 @@ def test_failing_assert_explains_its_values() -> None:
 
 
 def test_run_state_round_trip(tmp_path: Path) -> None:
-    state = probe.RunState(devices=["cpu"], unseeded=["x"], figures={"3": ["f"]}, finished=True)
+    state = probe.RunState(devices=["cpu"], unseeded=["x"], figures={"3": ["f"]})
     state.write(tmp_path / "a" / "s.json")
     assert probe.RunState.read(tmp_path / "a" / "s.json") == state
     assert probe.RunState.read(tmp_path / "missing.json") is None
@@ -290,7 +290,6 @@ def test_page_outputs_rich_figures_and_declared_errors() -> None:
     state = probe.RunState(
         devices=["cpu"],
         unseeded=["cell [1] draws from the unseeded torch generator"],
-        finished=True,
     )
     result = pages.page_result(nb, Path("p.md"), lanes.CPU, (), state)
     assert result.sections[0].body == "[figure]\nfigure: 1 axes\n"
@@ -326,7 +325,9 @@ def test_fingerprint_covers_sources_lane_and_distributions(tmp_path: Path) -> No
     (tmp_path / "mod.py").write_text("x = 2\n", encoding="utf-8")
     assert extension.fingerprint((tmp_path,), "cpu") != first
     # The verifier watches itself: a change to docs/_ext/verify re-runs every page.
-    assert Path(extension.__file__).parent == extension.HERE
+    watched = extension.watched_dirs([str(tmp_path)])
+    assert watched == (tmp_path.resolve(), Path(extension.__file__).resolve().parent)
+    assert any(p.name == "compare.py" for p in watched[1].rglob("*.py"))
 
 
 def test_gpu_lane_without_torch_says_what_it_needs_in_one_line() -> None:

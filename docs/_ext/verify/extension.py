@@ -90,6 +90,8 @@ class Settings:
     work: Path
     build: str
     date: str
+    repo: Path
+    torch: str
     roots: tuple[str, ...]
 
     @property
@@ -134,7 +136,7 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     srcdir = Path(app.srcdir).resolve()
     repo = Path(config.firsttorch_repo or srcdir.parent).resolve()
     gallery_root = Path(config.sphinx_gallery_conf["examples_dirs"]).resolve()
-    watched = (*tuple(Path(p).resolve() for p in config.firsttorch_watch), HERE)
+    watched = watched_dirs(config.firsttorch_watch)
     work = Path(app.doctreedir).resolve() / "firsttorch"  # never inside the served site
     s = Settings(
         lane=lane,
@@ -146,6 +148,8 @@ def _config_inited(app: Sphinx, config: Config) -> None:
         work=work,
         build=f"{time.time():.0f}-{os.getpid()}",
         date=_build_date(),
+        repo=repo,
+        torch=importlib.metadata.version("torch"),  # read from metadata: no import torch
         roots=tuple(sorted({str(repo), str(srcdir.parent)}, key=len, reverse=True)),
     )
     _SETTINGS[id(app)] = s
@@ -176,6 +180,12 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     gallery.WATCH.gallery_root = gallery_root
     gallery.WATCH.timeout = s.script_timeout
     gallery.explain_asserts_in_examples()
+
+
+def watched_dirs(configured: list[str]) -> tuple[Path, ...]:
+    """The directories whose Python files outputs depend on: the configured ones and this
+    verifier itself (a change to how outputs are checked re-runs everything)."""
+    return (*(Path(p).resolve() for p in configured), HERE)
 
 
 def _require_cuda() -> None:
@@ -283,9 +293,6 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     env = app.env
     docname = env.docname
     s = settings(app)
-    for root in s.watched:
-        for path in root.rglob("*.py"):
-            env.note_dependency(str(path))
     doc_path = Path(env.doc2path(docname))
     if docname.startswith(f"{GALLERY_OUT}/") and Path(docname).name.startswith("plot_"):
         src = s.gallery_root / f"{docname[len(GALLERY_OUT) + 1 :]}.py"
@@ -334,7 +341,7 @@ def expected_file(s: Settings, srcdir: Path, src: Path) -> Path:
 def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -> None:
     s = settings(app)
     srcdir = Path(app.srcdir)
-    repo = Path(s.roots[-1])
+    repo = s.repo
     expected_path = expected_file(s, srcdir, src)
     app.env.note_dependency(str(expected_path))
     problems = list(result.problems)
@@ -389,7 +396,7 @@ def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -
         devices=tuple(devices),
         build=s.build,
         date=s.date,
-        torch=importlib.metadata.version("torch"),
+        torch=s.torch,
         sections=len(result.sections),
         checked=result.checked,
         hidden_checks=result.hidden_checks,
@@ -493,7 +500,7 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
         return
     s = settings(app)
     records = _domain(app.env).records
-    repo = Path(s.roots[-1])
+    repo = s.repo
     for docname in sorted(_must_run(app) - records.keys()):
         _warn(docname, f"{docname}: was never executed and verified; nothing may be skipped.")
     if not s.accept:

@@ -48,7 +48,6 @@ class _Run:
     src: Path | None = None
     state: probe.RunState = field(default_factory=probe.RunState)
     watch: probe.RandomWatch = field(default_factory=probe.RandomWatch)
-    last_block: int = 0
 
 
 @dataclass
@@ -101,7 +100,6 @@ def reset_example(gallery_conf: dict[str, Any], fname: str | None, when: str = "
     if run.src is not None:
         run.watch.check("the end of the script")
         run.state.unseeded = list(run.watch.found)
-        run.state.finished = run.state.timed_out is None
         run.state.write(WATCH.state_path(run.src))
 
 
@@ -110,8 +108,7 @@ def scrape_example(block: Any, block_vars: dict[str, Any], gallery_conf: Any) ->
     del gallery_conf
     run = WATCH.run
     run.src = Path(block_vars["src_file"])
-    run.last_block = int(block.lineno)
-    run.state.blocks_run.append(run.last_block)
+    run.state.blocks_run.append(int(block.lineno))
     run.watch.check(f"the block at line {block.lineno}")
     run.state.devices = sorted(
         set(run.state.devices) | set(probe.devices_in(block_vars["example_globals"]))

@@ -159,7 +159,8 @@ def page_result(
     name = doc_path.name
     failed_at: Cell | None = None
     not_reached: list[Cell] = []
-    for cell in _cells(notebook):
+    cells = _cells(notebook)
+    for cell in cells:
         if failed_at is not None and not cell.ran:
             not_reached.append(cell)
         if "remove-cell" in cell.tags:
@@ -194,7 +195,7 @@ def page_result(
                 f"{name}: {span} not reached, because {failed_at.where if failed_at else 'a cell'} failed."
             )
         )
-    code = "\n".join(c.source for c in _cells(notebook))
+    code = "\n".join(c.source for c in cells)
     result.picks_device = "pick_device(" in code
     if state is None:
         if failed_at is None:

@@ -36,7 +36,6 @@ class RunState:
     unseeded: list[str] = field(default_factory=list)
     figures: dict[str, list[str]] = field(default_factory=dict)
     blocks_run: list[int] = field(default_factory=list)
-    finished: bool = False
     timed_out: str | None = None
 
     def write(self, path: Path) -> None:
@@ -306,7 +305,6 @@ class KernelProbe:
         state = RunState(
             devices=devices_in(self.shell.user_ns),
             unseeded=list(self.watch.found),
-            finished=True,
         )
         state.write(Path(path))
 
