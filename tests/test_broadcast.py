@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -15,10 +15,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.overrides import TorchFunctionMode, _get_current_function_mode_stack
+from torch.overrides import TorchFunctionMode
 
+from firsttorch import _broadcast_site as _site
 from firsttorch.broadcast import (
-    _StrictMode,
+    _WATCH,
+    _Checker,
+    _Owner,
     broadcast_shape,
     explain_broadcast,
     strict_broadcasting,
@@ -312,8 +315,10 @@ class TestExplainBroadcast:
 
 
 def mode_stack() -> list[Any]:
-    """The torch function modes active now (a private torch helper, read only)."""
-    return list(_get_current_function_mode_stack())
+    """The blocks open in this thread now; none may leave a wrapper installed behind them."""
+    stack = list(_WATCH.stack())
+    assert bool(stack) == bool(_WATCH.installed()), _WATCH.installed()
+    return stack
 
 
 class TestStrictBroadcasting:
@@ -621,10 +626,102 @@ class TestStrictBroadcasting:
         assert (self.pred - self.target).shape == (8, 8)
 
     def test_importing_installs_nothing(self) -> None:
-        """Importing firsttorch.broadcast leaves the torch function mode stack empty."""
+        """Outside a block torch is exactly as it was: no wrapper, no torch function mode."""
         assert "firsttorch.broadcast" in sys.modules
         assert mode_stack() == []
         assert not torch._C._is_torch_function_mode_enabled()
+        assert "__sub__" not in torch.Tensor.__dict__  # inherited from torch._C.TensorBase
+        before = {key: getattr(*key) for key in _site.watched()}
+        assert len(before) > 150
+        with strict_broadcasting(), strict_broadcasting(mode="warn"):
+            assert torch.Tensor.__sub__ is not before[torch.Tensor, "__sub__"]
+            assert torch.nn.functional.mse_loss is not before[torch.nn.functional, "mse_loss"]
+        assert all(getattr(*key) is func for key, func in before.items())
+        assert "__sub__" not in torch.Tensor.__dict__
+
+    def test_other_threads_are_not_checked(self) -> None:
+        """A block open in one thread checks that thread's calls only."""
+        seen: list[torch.Size] = []
+
+        def other() -> None:
+            seen.append((self.pred - self.target).shape)
+
+        with strict_broadcasting():
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join()
+            with pytest.raises(SurprisingBroadcastError):
+                self.pred - self.target
+        assert seen == [torch.Size([8, 8])]
+
+    def test_parameters_and_subclasses_are_checked(self) -> None:
+        """The swap reaches operators of torch.Tensor's subclasses (nn.Parameter)."""
+        weight = torch.nn.Parameter(torch.zeros(8, 1))
+        with (
+            pytest.raises(SurprisingBroadcastError, match=r"`weight - self.target`"),
+            strict_broadcasting(),
+        ):
+            weight - self.target
+
+    def test_replaced_torch_functions_are_wrapped_and_given_back(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """If something replaces a torch function between blocks, the next block wraps the
+        replacement and puts the replacement back afterwards."""
+        with strict_broadcasting():
+            pass
+        original = torch.where
+
+        def where(*args: Any, **kwargs: Any) -> Any:
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(torch, "where", where)
+        with pytest.raises(SurprisingBroadcastError, match=r"torch.where"), strict_broadcasting():
+            torch.where(self.pred > 0, self.pred, self.target)
+        assert torch.where is where
+
+    def test_a_name_rebound_inside_the_block_is_kept(self) -> None:
+        """Closing a block leaves a name alone that the user's code rebound meanwhile."""
+        original = torch.nn.functional.mse_loss
+        namespace: dict[str, Any] = {"mse": original}
+        block = strict_broadcasting()
+        block._open(namespace)
+        assert namespace["mse"] is torch.nn.functional.mse_loss  # both the wrapper now
+        assert namespace["mse"] is not original
+        namespace["mse"] = print
+        block.__exit__(None, None, None)
+        assert namespace["mse"] is print
+
+    def test_setattr_is_used_where_operators_do_not_follow_the_dict(self) -> None:
+        """A class whose operators would not see a direct swap gets setattr (and delattr)."""
+
+        class Own(torch.Tensor):
+            def __sub__(self, other: Any) -> Any:
+                return super().__sub__(other)
+
+        owner = _Owner(Own, {"__sub__": lambda *_: "wrapped", "__add__": lambda *_: "wrapped"})
+        assert not owner.direct
+        owner.install()
+        plain = torch.zeros(2).as_subclass(Own)
+        assert plain - plain == "wrapped"
+        assert plain + plain == "wrapped"
+        owner.uninstall()
+        assert "__add__" not in vars(Own)
+        assert (plain - plain).shape == (2,)
+
+    def test_torch_inside_a_watched_call_is_not_checked(self) -> None:
+        """What a watched function calls inside torch is not checked a second time."""
+        calls: list[str] = []
+
+        def policy(op: str, shapes: tuple[torch.Size, ...]) -> bool:
+            calls.append(op)
+            return not shapes
+
+        with strict_broadcasting(policy=policy):
+            torch.nn.functional.gaussian_nll_loss(
+                torch.zeros(4, 2), torch.zeros(4, 1), torch.ones(4, 2)
+            )
+        assert calls == ["F.gaussian_nll_loss"]
 
     @pytest.mark.parametrize(
         ("kwargs", "error", "message"),
@@ -718,22 +815,34 @@ class TestLikelyBugPolicy:
             sys.modules.pop("thirdparty_loss", None)
 
 
+def functional(name: str, **kwargs: Any) -> Callable[..., Any]:
+    """``F.<name>(a, b, **kwargs)``, looked up when called (as user code does)."""
+
+    def call(a: torch.Tensor, b: torch.Tensor) -> Any:
+        return getattr(torch.nn.functional, name)(a, b, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
 LOSSES = [
     torch.nn.MSELoss(),
-    torch.nn.functional.mse_loss,
+    functional("mse_loss"),
     torch.nn.L1Loss(),
-    torch.nn.functional.l1_loss,
+    functional("l1_loss"),
     torch.nn.SmoothL1Loss(),
-    torch.nn.functional.smooth_l1_loss,
+    functional("smooth_l1_loss"),
     torch.nn.HuberLoss(),
-    torch.nn.functional.huber_loss,
-    functools.partial(torch.nn.functional.kl_div, reduction="none"),
-    functools.partial(torch.nn.functional.poisson_nll_loss, reduction="none"),
-    lambda a, b: torch.nn.functional.gaussian_nll_loss(a, b, torch.ones(8, 1), reduction="none"),
-    functools.partial(torch.nn.functional.hinge_embedding_loss, reduction="none"),
-    torch.nn.functional.soft_margin_loss,
-    torch.nn.functional.multilabel_soft_margin_loss,
+    functional("huber_loss"),
+    functional("kl_div", reduction="none"),
+    functional("poisson_nll_loss", reduction="none"),
+    functional("gaussian_nll_loss", var=torch.ones(8, 1), reduction="none"),
+    functional("hinge_embedding_loss", reduction="none"),
+    functional("soft_margin_loss"),
+    functional("multilabel_soft_margin_loss"),
 ]
+# a name imported from torch before the block, in the module that opens it
+mse_loss_imported = torch.nn.functional.mse_loss
 
 
 class TestLosses:
@@ -749,6 +858,25 @@ class TestLosses:
             strict_broadcasting(),
         ):
             loss(torch.rand(8, 1), torch.rand(8))
+
+    def test_names_bound_before_the_block(self) -> None:
+        """A module-level alias (`from torch.nn.functional import mse_loss`) is checked too,
+        in a block and in a decorated function, and is the original again afterwards."""
+        original = mse_loss_imported
+
+        @strict_broadcasting()
+        def decorated(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return mse_loss_imported(a, b)
+
+        for run in (decorated, self.in_block):
+            with pytest.raises(SurprisingBroadcastError, match=loose("F.mse_loss got input")):
+                run(torch.zeros(8, 1), torch.zeros(8))
+            assert mse_loss_imported is original
+
+    @staticmethod
+    def in_block(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        with strict_broadcasting():
+            return mse_loss_imported(a, b)
 
     def test_message_in_full(self) -> None:
         """The message names the loss, the shapes, the pairs, the user's line and the fix."""
@@ -834,5 +962,6 @@ class TestLosses:
 
     def test_operands_that_are_not_tensors_are_left_to_torch(self) -> None:
         """A loss called with a non-tensor operand is not checked here."""
-        mode = _StrictMode("raise", "likely-bug")
-        assert mode._check_loss(None, "F.mse_loss", (1.0, torch.zeros(2)), {}) is None
+        checker = _Checker("raise", "likely-bug")
+        frame = sys._getframe()
+        assert checker._check_loss("F.mse_loss", (1.0, torch.zeros(2)), {}, frame) is None

@@ -33,27 +33,41 @@ _LOSSES = [
 ]
 _DUNDERS = ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor"]
 _COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
+# operators named as torch names them to a torch function mode (``a - b`` is Tensor.sub)
+_OPERATOR_NAMES = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div"}
 _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)
 
 
 @functools.cache
-def elementwise_ops() -> dict[object, str]:
-    """Every watched function, mapped to its name (``torch.where``, ``Tensor.add_``)."""
-    ops: dict[object, str] = {}
+def watched() -> dict[tuple[Any, str], str]:
+    """Every watched function, as (owner, attribute), mapped to its name.
+
+    The names read as a user would write them: ``torch.where``, ``Tensor.add_``,
+    ``Tensor.__sub__`` (the ``-`` operator), ``F.mse_loss`` (which ``nn.MSELoss`` calls).
+    """
+    found: dict[tuple[Any, str], str] = {}
     dunders = [f"__{p}{n}__" for n in _DUNDERS for p in ("", "r", "i")]
-    for name in [*_NAMES, *(f"__{n}__" for n in _COMPARE), *dunders]:
+    for name in _NAMES:
         for owner, prefix in ((torch, "torch."), (torch.Tensor, "Tensor.")):
-            for attr in (name, name + "_") if not name.startswith("_") else (name,):
-                func = getattr(owner, attr, None)
-                if func is not None:
-                    ops.setdefault(func, prefix + attr)
-    return ops
+            for attr in (name, name + "_"):
+                if callable(getattr(owner, attr, None)):
+                    found[owner, attr] = prefix + attr
+    for attr in [*(f"__{n}__" for n in _COMPARE), *dunders]:  # the operators
+        if callable(getattr(torch.Tensor, attr, None)):
+            found[torch.Tensor, attr] = "Tensor." + _operator_name(attr)
+    for name in _LOSSES:
+        found[torch.nn.functional, name] = f"F.{name}"
+    return found
 
 
-@functools.cache
-def loss_functions() -> dict[object, str]:
-    """The element-wise losses of ``torch.nn.functional`` (``nn.MSELoss`` calls these)."""
-    return {getattr(torch.nn.functional, n): f"F.{n}" for n in _LOSSES}
+def _operator_name(attr: str) -> str:
+    """``__sub__`` -> ``sub``, ``__isub__`` -> ``sub_``; others as they are."""
+    for name, method in _OPERATOR_NAMES.items():
+        if attr == f"__{name}__":
+            return method
+        if attr == f"__i{name}__":
+            return method + "_"
+    return attr
 
 
 def loss_operands(args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Any, Any]:
@@ -87,31 +101,18 @@ def _torch_dir() -> str:
     return str(Path(torch.__file__).parent) + os.sep
 
 
-def _is_plumbing(frame: FrameType, code: object) -> bool:
-    """Whether ``frame`` is torch-function dispatch between the user's call and a mode."""
-    return (
-        frame.f_code is code
-        or frame.f_code.co_name == "__torch_function__"
-        or frame.f_code.co_filename == torch.overrides.__file__
-    )
-
-
 def user_frame(
-    frame: FrameType | None, func: object, *, through_torch: bool = False
+    frame: FrameType | None, *, through_torch: bool = False
 ) -> tuple[FrameType, int] | None:
-    """The user's frame that called ``func``, and how many hops out from ``frame`` it is.
+    """The user's frame among ``frame`` and its callers, and how many hops out it is.
 
-    The walk passes the dispatch plumbing and, with ``through_torch`` (for a loss reached
-    through an ``nn.Module``), every frame inside torch. None when the caller found is
-    library code (torch, firsttorch, the standard library, any installed package): its
-    broadcasts are not the user's business.
+    ``frame`` (hop 1) is the caller of a watched function. With ``through_torch`` (for a
+    loss reached through an ``nn.Module``) every frame inside torch is passed. None when
+    the caller found is library code (torch, firsttorch, the standard library, any
+    installed package): its broadcasts are not the user's business.
     """
-    code = getattr(func, "__code__", None)
     hops = 1
-    while frame is not None and (
-        _is_plumbing(frame, code)
-        or (through_torch and frame.f_code.co_filename.startswith(_torch_dir()))
-    ):
+    while frame is not None and through_torch and frame.f_code.co_filename.startswith(_torch_dir()):
         frame, hops = frame.f_back, hops + 1
     if frame is None or _frames.is_library_file(frame.f_code.co_filename):
         return None
@@ -251,7 +252,7 @@ def message(
     if tuple(result) not in shapes:
         which = "neither input's shape" if len(shapes) == 2 else "none of the inputs' shapes"
         lines = [head, f"which matches {which}.", where]
-        in_place = op.endswith("_") or op.startswith("Tensor.__i")  # in-place can't grow
+        in_place = op.startswith("Tensor.__i") or (op.endswith("_") and not op.endswith("__"))
         widest = max(reversed(big), key=lambda i: _text.numel(shapes[i]))
         expand = _call(names[widest], f"expand{_text.fmt(result)}")
         if not looks_like_bug(shapes, frame, op):
