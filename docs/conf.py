@@ -34,6 +34,8 @@ extensions = [
     "verify",  # runs nothing itself: checks every output the build produced
     "mathml",
     "a11y",
+    "take_home",  # level, reading time, notebook download and Colab link under each title
+    "cell_paths",  # "line 2 of this cell" where outputs named the kernel's temporary file
 ]
 
 # -- Output verification (docs/_ext/verify) -------------------------------------------
@@ -60,6 +62,23 @@ FIRST_NOTEBOOK_CELL = (
     '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "firsttorch"],'
     " check=True)"
 )
+
+# -- Under each title (docs/_ext/take_home.py) -------------------------------------------
+LESSONS = ["tensors-as-arrays", "tensor-basics", "operations", "in-place", "broadcasting"]
+LESSONS += ["gpu", "autograd"]
+firsttorch_levels = dict.fromkeys(LESSONS, "beginner")
+firsttorch_levels |= dict.fromkeys(
+    ["under-the-hood", "why-pytorch", "myths", "when-not-to-use", "connections"],
+    "after the lessons",
+)
+firsttorch_levels |= dict.fromkeys(["expert-zone", "production"], "advanced")
+firsttorch_levels |= dict.fromkeys(["pitfalls", "troubleshooting"], "any, as a reference")
+# Colab opens notebooks from GitHub only: the docs workflow pushes the site's notebooks/
+# folder to this branch.
+firsttorch_colab = (
+    "https://colab.research.google.com/github/firsttorch/firsttorch/blob/notebooks/{path}"
+)
+firsttorch_first_cell = FIRST_NOTEBOOK_CELL
 
 root_doc = "index"
 exclude_patterns = [
@@ -114,6 +133,11 @@ sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "gallery"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    # sections in learning-path order, as the lessons take them
+    "subsection_order": [
+        f"../gallery/{topic}"
+        for topic in ("tensors", "operations", "broadcasting", "gpu", "autograd")
+    ],
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": True,
     "remove_config_comments": True,

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = {
-    "vendor.github-workflows": REPO / ".github" / "workflows" / "docs.yml",
-    "vendor.readthedocs": REPO / ".readthedocs.yaml",
+WORKFLOWS = REPO / ".github" / "workflows"
+FILES = {  # file: the built-in schema it must validate against
+    WORKFLOWS / "docs.yml": "vendor.github-workflows",
+    WORKFLOWS / "release.yml": "vendor.github-workflows",
+    REPO / ".readthedocs.yaml": "vendor.readthedocs",
 }
+IDS = [p.name for p in FILES]
 
 
 def _check(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
@@ -20,15 +23,15 @@ def _check(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, check=False)
 
 
-@pytest.mark.parametrize(("schema", "path"), FILES.items(), ids=list(FILES))
-def test_config_validates(schema: str, path: Path) -> None:
+@pytest.mark.parametrize(("path", "schema"), FILES.items(), ids=IDS)
+def test_config_validates(path: Path, schema: str) -> None:
     """The committed file validates against its built-in schema."""
     result = _check(schema, path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("schema", "path"), FILES.items(), ids=list(FILES))
-def test_broken_config_fails(schema: str, path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("path", "schema"), FILES.items(), ids=IDS)
+def test_broken_config_fails(path: Path, schema: str, tmp_path: Path) -> None:
     """The validation can fail: a copy with a wrong type in it is rejected."""
     broken = tmp_path / path.name
     broken.write_text(path.read_text(encoding="utf-8") + "\nversion: [not, valid]\n")
@@ -37,10 +40,29 @@ def test_broken_config_fails(schema: str, path: Path, tmp_path: Path) -> None:
 
 def test_publish_needs_both_lanes() -> None:
     """Pages are published only after the CPU and the GPU lane both pass."""
-    text = FILES["vendor.github-workflows"].read_text(encoding="utf-8")
+    text = (WORKFLOWS / "docs.yml").read_text(encoding="utf-8")
     assert "needs: [cpu-lane, gpu-lane]" in text
     assert "runs-on: [self-hosted, linux, gpu]" in text
     assert "python -m nox -s docs_gpu" in text
+
+
+def test_release_publishes_from_a_tag_by_trusted_publishing() -> None:
+    """A v* tag builds, checks and publishes with PyPI's trusted publishing, no token."""
+    text = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    assert 'tags: ["v*"]' in text
+    assert "id-token: write" in text
+    assert "pypa/gh-action-pypi-publish@release/v1" in text
+    assert "password" not in text
+    assert "secrets." not in text
+
+
+def test_changelog_names_the_package_version() -> None:
+    """CHANGELOG.md has a section for the version pyproject.toml and firsttorch declare."""
+    import firsttorch
+
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f'version = "{firsttorch.__version__}"' in (REPO / "pyproject.toml").read_text("utf-8")
+    assert f"\n## {firsttorch.__version__} " in changelog
 
 
 def test_torch_supplement_inventory_is_in_sync() -> None:

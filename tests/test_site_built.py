@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
 import site_checks
 
@@ -100,3 +102,80 @@ def test_gallery_notebooks_are_not_executed_twice() -> None:
     executed = REPO / "docs" / "_build" / "jupyter_execute"
     assert not list(executed.rglob("auto_examples/**/*.ipynb"))
     assert not list(executed.glob("auto_examples*"))
+
+
+LESSONS = ["tensors-as-arrays", "tensor-basics", "operations", "in-place", "broadcasting"]
+LESSONS += ["gpu", "autograd"]
+COLAB = "https://colab.research.google.com/github/firsttorch/firsttorch/blob/notebooks/"
+PAGE_INFO = re.compile(r'<p class="firsttorch-page-info">(.*?)</p>', re.DOTALL)
+HREF = re.compile(r'class="firsttorch-(download|colab)[^"]*" href="([^"]+)"')
+
+
+def _page_info(name: str) -> tuple[str, dict[str, str]]:
+    html = (HTML / f"{name}.html").read_text(encoding="utf-8")
+    found = PAGE_INFO.search(html)
+    assert found is not None, f"{name}: no level/reading-time line under the title"
+    return found.group(1), dict(HREF.findall(found.group(1)))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_pages_state_level_and_reading_time(name: str) -> None:
+    """Under each lesson's title: its level and a reading time in minutes."""
+    info, _ = _page_info(name)
+    assert "Level: beginner" in info
+    minutes = re.search(r"About (\d+) min", info)
+    assert minutes is not None
+    assert 2 <= int(minutes.group(1)) <= 60
+
+
+def test_every_executed_page_offers_its_notebook_and_colab() -> None:
+    """The download link is a file of the site: a valid notebook without outputs that first
+    installs firsttorch; the Colab link opens that same file from the notebooks branch."""
+    names = [
+        str(p)
+        for p in PAGES
+        if "file_format: mystnb" in (REPO / "docs" / f"{p}.md").read_text(encoding="utf-8")
+    ]
+    assert set(LESSONS) <= set(names)
+    for name in names:
+        _, links = _page_info(name)
+        target = (HTML / name).parent / links["download"]
+        assert target.resolve() == (HTML / "notebooks" / f"{name}.ipynb").resolve(), name
+        notebook = nbformat.read(target, as_version=4)
+        nbformat.validate(notebook)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        assert "pip" in code[0].source, name
+        assert all(not c.outputs and c.execution_count is None for c in code), name
+        assert links["colab"] == f"{COLAB}{name}.ipynb"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=str)
+def test_every_example_opens_in_colab(example: Path) -> None:
+    """A gallery page's Colab link names a notebook the site publishes, the one it offers."""
+    name = f"auto_examples/{example.with_suffix('').as_posix()}"
+    _, links = _page_info(name)
+    assert links["colab"] == f"{COLAB}{name}.ipynb"
+    published = HTML / "notebooks" / f"{name}.ipynb"
+    offered = next((HTML / "_downloads").rglob(f"{example.stem}.ipynb"))
+    assert published.read_bytes() == offered.read_bytes()
+
+
+def test_no_page_shows_a_kernel_temporary_file() -> None:
+    """Outputs say "line 2 of this cell", never /tmp/ipykernel_<pid>/<hash>.py."""
+    shown = [p.name for p in site_checks.html_pages(HTML) if "ipykernel_" in p.read_text("utf-8")]
+    assert shown == []
+    assert "line 2 of this cell" in (HTML / "broadcasting.html").read_text(encoding="utf-8")
+
+
+def test_index_does_not_repeat_the_sidebar() -> None:
+    """The home page's toctrees feed the sidebar only: no lists of pages in its body."""
+    html = (HTML / "index.html").read_text(encoding="utf-8")
+    assert "toctree-l1" not in html.split('<article role="main"', 1)[1]
+
+
+def test_gallery_sections_follow_the_learning_path() -> None:
+    """The gallery's sections come in the order the lessons take them."""
+    html = (HTML / "auto_examples" / "index.html").read_text(encoding="utf-8")
+    order = ["tensors/", "operations/", "broadcasting/", "gpu/", "autograd/"]
+    positions = [html.index(f'href="{topic}index.html"') for topic in order]
+    assert positions == sorted(positions)

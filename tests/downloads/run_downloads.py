@@ -58,7 +58,8 @@ def served_files(html: Path, unpack: Path) -> dict[str, list[str]]:
     """Every .py and .ipynb the site serves, by content hash: {sha256: [where served, ...]}."""
     found: dict[str, list[tuple[str, bytes]]] = {}
     downloads = html / "_downloads"
-    for path in sorted(downloads.rglob("*")):
+    # sphinx-gallery's downloads, and the pages' notebooks (under each page's title)
+    for path in [*sorted(downloads.rglob("*")), *sorted((html / "notebooks").rglob("*"))]:
         if path.suffix in {".py", ".ipynb"}:
             found.setdefault(path.suffix, []).append(
                 (path.relative_to(html).as_posix(), path.read_bytes())
