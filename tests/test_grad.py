@@ -19,7 +19,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from firsttorch.errors import ExplainedAutogradError, GradientCheckError
+from firsttorch import _grad_check
+from firsttorch.errors import DeviceMismatchError, ExplainedAutogradError, GradientCheckError
 from firsttorch.grad import (
     GradCheckReport,
     GradGraph,
@@ -1118,6 +1119,41 @@ class TestCheckGradientsDiagnosis:
             check_gradients(lambda x: model(x).sum(), torch.randn(2, 3))
         with pytest.raises(RuntimeError, match="boom"):
             check_gradients(lambda _: (_ for _ in ()).throw(RuntimeError("boom")), torch.ones(1))
+
+    def test_float64_home(self) -> None:
+        """Only a device without float64 (Apple's mps) sends float64 copies to the CPU."""
+        # torch.device objects are plain names, so this runs on any machine.
+        assert _grad_check._float64_home(torch.device("mps")) == torch.device("cpu")
+        assert _grad_check._float64_home(torch.device("cuda:1")) == torch.device("cuda:1")
+        assert _grad_check._float64_home(torch.device("cpu")) == torch.device("cpu")
+
+    def test_simulated_device_without_float64(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """SIMULATES MPS: the CPU plays a device without float64 (this machine has no MPS)."""
+        monkeypatch.setattr(_grad_check, "_NO_FLOAT64", frozenset({"cpu"}))
+        report = check_gradients(lambda x: (x**2).sum(), torch.ones(2))
+        assert report.ok
+        expected = (
+            "Inputs on cpu were checked as float64 copies on the CPU, because cpu has no "
+            "float64 (your tensors are unchanged)."
+        )
+        assert expected in _flat(report)
+        model = torch.nn.Linear(3, 1)
+        module_report = check_gradients(model, torch.randn(2, 3))
+        assert module_report.ok
+        assert model.weight.dtype == torch.float32
+        assert "float64 copy of it on the CPU (cpu has no float64)" in _flat(module_report)
+        stays = torch.ones(2, device="meta")  # a tensor fn holds that is not moved
+        with pytest.raises(
+            DeviceMismatchError, match=r"inputs on cpu were copied to the CPU.*model\.cpu\(\)"
+        ):
+            check_gradients(lambda x: (x * stays).sum(), torch.ones(2))
+
+    def test_device_clash_without_a_move_is_not_rewritten(self) -> None:
+        """Where nothing was moved to the CPU, fn's own device clash propagates unchanged."""
+        stays = torch.ones(2, device="meta")
+        with pytest.raises(RuntimeError) as caught:
+            check_gradients(lambda x: (x * stays).sum(), torch.ones(2))
+        assert not isinstance(caught.value, DeviceMismatchError)
 
     def test_random_forward(self) -> None:
         """Dropout in fn is reported as a non-deterministic forward, not a wrong backward."""

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["firsttorch", "torch"]
+# dependencies = ["firsttorch", "torch", "matplotlib"]
 # ///
 """
 =============================
@@ -73,13 +73,38 @@ assert report.torch_version == torch.__version__
 # Create the tensor, then move it with :meth:`torch.Tensor.to`. Its values are the
 # same wherever it lives; compare devices by their ``type``, because a tensor reports
 # an index (``cuda:0``) where ``pick_device()`` may not.
-x = torch.tensor([1.0, 2.0, 3.0]).to(device)
+import matplotlib.pyplot as plt
+
+x_cpu = torch.tensor([1.0, 2.0, 3.0])
+x = x_cpu.to(device)
 print(f"x * 2 = {x * 2}")
 print(f"x is on the chosen device: {x.device.type == device.type}")
 
 # sphinx_gallery_start_ignore
 assert x.device.type == device.type
 assert (x * 2).tolist() == [2.0, 4.0, 6.0]
+# sphinx_gallery_end_ignore
+
+# %%
+# The values do not change when they move: the bars of ``x`` before the move and after
+# it (brought back with ``.cpu()`` to draw it, because matplotlib reads CPU memory) have
+# the same heights.
+positions = torch.arange(3).tolist()
+fig, ax = plt.subplots(figsize=(6, 3))
+before = [p - 0.4 for p in positions]  # left edges: the two bars meet at each position
+ax.bar(before, x_cpu.tolist(), width=0.4, align="edge", label="x_cpu (CPU)")
+after = x.cpu().tolist()
+ax.bar(positions, after, width=0.4, align="edge", label="x = x_cpu.to(device)", hatch="//")
+ax.set_xticks(positions, labels=[f"element {p}" for p in positions])
+ax.set_ylabel("value")
+ax.set_title("Moving a tensor keeps its values")
+ax.legend(loc="upper left")
+fig.tight_layout()
+plt.show()
+
+# sphinx_gallery_start_ignore
+heights = [patch.get_height() for patch in ax.patches]
+assert heights == x_cpu.tolist() + x.cpu().tolist() == [1.0, 2.0, 3.0] * 2
 # sphinx_gallery_end_ignore
 
 # %%

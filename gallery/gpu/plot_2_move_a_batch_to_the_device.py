@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["firsttorch", "torch"]
+# dependencies = ["firsttorch", "torch", "matplotlib"]
 # ///
 """
 ==========================
@@ -55,6 +55,28 @@ assert all(t.device.type == device.type for t in tensors)
 assert torch.equal(images.cpu(), batch["images"])
 assert moved["extra"]["ids"] == [101, 102]
 assert moved["split"] is batch["split"]
+# sphinx_gallery_end_ignore
+
+# %%
+# Draw the first image before and after the move: the same pixels. To draw a tensor
+# that lives on a GPU, bring it back with ``.cpu()`` first, because matplotlib reads
+# CPU memory.
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(1, 2, figsize=(6, 2.6))
+pictures = [("batch['images'][0]", batch["images"][0]), ("moved['images'][0]", images[0].cpu())]
+for ax, (title, picture) in zip(axes, pictures, strict=True):
+    ax.imshow(picture.numpy(), cmap="viridis", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("The same 2 x 3 pixels before and after to_device")
+fig.tight_layout()
+plt.show()
+
+# sphinx_gallery_start_ignore
+assert torch.equal(images[0].cpu(), batch["images"][0])
+assert [ax.get_title() for ax in axes] == ["batch['images'][0]", "moved['images'][0]"]
 # sphinx_gallery_end_ignore
 
 # %%

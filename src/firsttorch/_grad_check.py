@@ -12,7 +12,7 @@ import torch
 
 from firsttorch._grad_check_text import describe
 from firsttorch._grad_explain import _Recorder
-from firsttorch.errors import GradientCheckError
+from firsttorch.errors import DeviceMismatchError, GradientCheckError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -26,6 +26,9 @@ _DTYPE_CLASH = re.compile(
     r"must have the same dtype|expected scalar type \w+ but found|Found dtype \w+ but "
     r"expected|type \([\w.]+\) should be the same|expected both vectors to have same dtype"
 )
+_DEVICE_CLASH = re.compile(r"same device|is not on the expected device")
+# Device types that have no float64 (Apple GPUs); their tensors are checked on the CPU.
+_NO_FLOAT64 = frozenset({"mps"})
 
 Diagnosis = Literal[
     "ok",
@@ -98,8 +101,10 @@ def check_gradients(fn: Callable[..., Any], *inputs: Any, **tolerances: float) -
 
     Floating point tensor inputs are copied to float64 leaves that require grad (your
     tensors are never modified), so correct float32 code passes; other inputs are passed
-    through unchanged. Each evaluation is cheap, but there are two per input element:
-    keep the inputs small.
+    through unchanged. A device without float64 (Apple's ``mps``) cannot hold those
+    copies: its tensors, and a module passed as ``fn``, are checked as float64 copies on
+    the CPU, and the report says so. Each evaluation is cheap, but there are two per
+    input element: keep the inputs small.
 
     Args:
         fn: A function of the inputs that returns one floating point tensor.
@@ -117,6 +122,8 @@ def check_gradients(fn: Callable[..., Any], *inputs: Any, **tolerances: float) -
             ``fn`` does not return a floating point tensor.
         ValueError: If a tolerance is negative (``eps`` must be positive), an input is
             complex, or no input is a floating point tensor.
+        DeviceMismatchError: If inputs on a device without float64 were copied to the
+            CPU but ``fn`` uses tensors that stay on that device.
 
     >>> report = check_gradients(lambda x: (x**2).sum(), torch.tensor([1.0, 2.0]))
     >>> report.ok
@@ -134,18 +141,26 @@ def check_gradients(fn: Callable[..., Any], *inputs: Any, **tolerances: float) -
         raise TypeError(msg)
     name = _name(fn)
     tol = _tolerances(name, tolerances)
-    args, diff = _prepare(name, inputs)
+    args, diff, moved = _prepare(name, inputs)
     fn, notes = _float64_module(fn)
+    if moved:
+        devices = " and ".join(moved)
+        note = (
+            f"Inputs on {devices} were checked as float64 copies on the CPU, because "
+            f"{devices} has no float64 (your tensors are unchanged)."
+        )
+        notes += (note,)
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
         with torch.enable_grad(), _Recorder() as recorder:
-            out = _output(name, _call(name, fn, args))
+            out = _output(name, _call(name, fn, args, moved))
         cuts = tuple(dict.fromkeys(f"{cut.what} at {cut.where}" for cut in recorder.clues.cuts))
         with torch.enable_grad():
             xs = [args[i] for i in diff]
             analytical = _analytical(out, xs)
             probe = _probe(out)
             probed = _vjp(out, xs, probe)
-        again = _call(name, fn, [a.detach() if isinstance(a, torch.Tensor) else a for a in args])
+        detached = [a.detach() if isinstance(a, torch.Tensor) else a for a in args]
+        again = _call(name, fn, detached, moved)
         noise = _difference(out.detach(), again)
         numerical = _numerical(fn, args, diff, tol["eps"], out.numel())
     results = [
@@ -166,6 +181,11 @@ def check_gradients(fn: Callable[..., Any], *inputs: Any, **tolerances: float) -
     )
 
 
+def _float64_home(device: torch.device) -> torch.device:
+    """Where a float64 copy of a tensor on ``device`` can live: the CPU if it has no float64."""
+    return torch.device("cpu") if device.type in _NO_FLOAT64 else device
+
+
 def _float64_module(fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[str, ...]]:
     """A float64 copy of a module (or of the module behind a bound method) that is not."""
     module = fn if isinstance(fn, torch.nn.Module) else getattr(fn, "__self__", None)
@@ -175,19 +195,32 @@ def _float64_module(fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[s
     dtypes = sorted({str(t.dtype) for t in tensors if t.is_floating_point()} - {"torch.float64"})
     if not dtypes:
         return fn, ()
-    twin = copy.deepcopy(module).to(torch.float64)
+    homeless = sorted({t.device.type for t in tensors} & _NO_FLOAT64)
+    twin = copy.deepcopy(module)
+    twin = twin.to("cpu", torch.float64) if homeless else twin.to(torch.float64)
+    where = f" on the CPU ({', '.join(homeless)} has no float64)" if homeless else ""
     note = (
         f"{type(module).__name__} holds {', '.join(dtypes)} parameters or buffers: the check "
-        "ran on a float64 copy of it (your module is unchanged)."
+        f"ran on a float64 copy of it{where} (your module is unchanged)."
     )
     return (twin if fn is module else getattr(twin, fn.__name__)), (note,)
 
 
-def _call(name: str, fn: Callable[..., Any], args: list[Any]) -> Any:
-    """Call fn, turning a float32/float64 clash into an error that says what to do."""
+def _call(name: str, fn: Callable[..., Any], args: list[Any], moved: list[str]) -> Any:
+    """Call fn, turning a float32/float64 or a device clash into an error that says what to do."""
     try:
         return fn(*args)
     except RuntimeError as err:
+        if moved and _DEVICE_CLASH.search(str(err)) is not None:
+            devices = " and ".join(moved)
+            msg = (
+                f"check_gradients({name}): inputs on {devices} were copied to the CPU, "
+                f"because {devices} has no float64, but fn uses tensors that stay on "
+                f"{devices} ({err}). Fix: pass the module itself, check_gradients(model, x), "
+                "which checks a float64 copy on the CPU; or move what fn uses to the CPU "
+                "first, e.g. model.cpu()."
+            )
+            raise DeviceMismatchError(msg) from err
         if _DTYPE_CLASH.search(str(err)) is None:
             raise
         msg = (
@@ -350,10 +383,15 @@ def _tolerances(name: str, given: dict[str, Any]) -> dict[str, float]:
     return tol
 
 
-def _prepare(name: str, inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
-    """Copy floating inputs to float64 leaves that require grad; clone the other tensors."""
+def _prepare(name: str, inputs: tuple[Any, ...]) -> tuple[list[Any], list[int], list[str]]:
+    """Copy floating inputs to float64 leaves that require grad; clone the other tensors.
+
+    Also returns the device types of the inputs whose copies went to the CPU, because
+    those devices have no float64.
+    """
     args: list[Any] = []
     diff: list[int] = []
+    moved: set[str] = set()
     for index, x in enumerate(inputs):
         if isinstance(x, torch.Tensor) and x.is_complex():
             msg = (
@@ -362,7 +400,10 @@ def _prepare(name: str, inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
             )
             raise ValueError(msg)
         if isinstance(x, torch.Tensor) and x.is_floating_point():
-            args.append(x.detach().to(torch.float64, copy=True).requires_grad_())
+            if x.device.type in _NO_FLOAT64:
+                moved.add(x.device.type)
+            home = _float64_home(x.device)
+            args.append(x.detach().to(home, torch.float64, copy=True).requires_grad_())
             diff.append(index)
         else:
             args.append(x.detach().clone() if isinstance(x, torch.Tensor) else x)
@@ -376,7 +417,7 @@ def _prepare(name: str, inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
             "torch.tensor([1., 2.])."
         )
         raise ValueError(msg)
-    return args, diff
+    return args, diff, sorted(moved)
 
 
 def _output(name: str, out: Any) -> torch.Tensor:
