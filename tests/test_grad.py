@@ -417,6 +417,8 @@ class TestExplainAutogradErrors:
         text = self._explained(info)
         assert "a leaf Variable that requires grad is being used in an in-place" in text
         assert f"test_grad.py:{line} (`w -= 0.1`)" in text
+        assert "cannot be changed in place while autograd records" in text
+        assert "even before it has been used" in text
         assert "with torch.no_grad(): w -= lr * w.grad" in text
 
     def test_saved_tensor_modified(self) -> None:

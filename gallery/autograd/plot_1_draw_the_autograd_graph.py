@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["firsttorch", "torch"]
+# dependencies = ["firsttorch", "torch", "matplotlib"]
 # ///
 """
 =======================
@@ -18,6 +18,7 @@ and check the gradient it produces.
 # -----------------
 # ``z = sum(x * x + 3)``. Each result remembers the operation that made it in
 # ``grad_fn``.
+import matplotlib.pyplot as plt
 import torch
 
 import firsttorch
@@ -83,6 +84,35 @@ print(f"x.grad = {x.grad}")
 # sphinx_gallery_start_ignore
 assert x.grad.tolist() == [4.0, 6.0]
 assert torch.equal(x.grad, 2 * x.detach())
+# sphinx_gallery_end_ignore
+
+# %%
+# See each gradient as a slope
+# ----------------------------
+# ``x.grad[i]`` says how fast ``z`` changes when ``x[i]`` changes: the slope of the curve
+# :math:`t^2 + 3` at :math:`t = x_i`. The plot draws that curve and, at each element of
+# ``x``, a short line with the slope autograd found.
+ts = torch.linspace(0, 4, 81)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(ts, ts * ts + 3, color="#6b7280", lw=1.2, label="t² + 3")
+for xi, gi, colour in zip(x.tolist(), x.grad.tolist(), ["#0072b2", "#d55e00"], strict=True):
+    near = [xi - 0.4, xi + 0.4]
+    tangent = [xi * xi + 3 + gi * (t - xi) for t in near]
+    ax.plot(near, tangent, color=colour, lw=2, label=f"slope at {xi:g}: x.grad = {gi:g}")
+    ax.plot([xi], [xi * xi + 3], "o", color=colour)
+ax.set_xlabel("t")
+ax.set_ylabel("t² + 3")
+ax.set_title("x.grad is the slope of each term of z", fontsize=10)
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# sphinx_gallery_start_ignore
+slopes = []
+for line in ax.lines[1::2]:  # the two short lines, after the curve
+    (x0, x1), (y0, y1) = line.get_xdata(), line.get_ydata()
+    slopes.append(round((y1 - y0) / (x1 - x0), 6))
+assert slopes == x.grad.tolist() == [4.0, 6.0]
 # sphinx_gallery_end_ignore
 
 # %%

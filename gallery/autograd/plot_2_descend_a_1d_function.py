@@ -80,8 +80,10 @@ assert x.device.type == device.type
 # Start a little further left
 # ---------------------------
 # From 0.0 instead of 0.5 the slope points the other way, and the same loop ends in the
-# left valley, which is deeper. Gradient descent finds the nearest valley, not the
-# lowest one.
+# left valley. Yet from 0.0 the right valley, near 1.27, is nearer than the left one,
+# near -1.53: gradient descent goes downhill from where it starts, and that is not
+# always the nearest valley. Nor is it always the lowest: here the left valley happens
+# to be the deeper one, and the run from 0.5 ends in the shallower valley.
 x_left, path_left = descend(0.0)
 print(f"from 0.0: x = {path_left[-1][0]:.4f}, f(x) = {path_left[-1][1]:.4f}")
 print(f"from 0.5: x = {path[-1][0]:.4f}, f(x) = {path[-1][1]:.4f}")
@@ -89,6 +91,8 @@ print(f"from 0.5: x = {path[-1][0]:.4f}, f(x) = {path[-1][1]:.4f}")
 # sphinx_gallery_start_ignore
 assert abs(path_left[-1][0] - (-1.5257)) < 1e-3
 assert path_left[-1][1] < path[-1][1]  # the left valley is deeper
+assert abs(path[-1][0]) < abs(path_left[-1][0])  # from 0.0 the right valley is nearer
+assert 0.0**3 - 2 * 0.0 + 0.5 > 0  # but the slope at 0.0 is positive: downhill is to the left
 # sphinx_gallery_end_ignore
 
 # %%

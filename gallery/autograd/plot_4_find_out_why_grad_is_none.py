@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["firsttorch", "torch"]
+# dependencies = ["firsttorch", "torch", "matplotlib"]
 # ///
 """
 ==========================
@@ -18,6 +18,7 @@ confusing part. You will meet the four usual reasons and the fix for each.
 # A tensor you create with ``requires_grad`` is a *leaf*. Its ``.grad`` stays ``None``
 # until a ``backward()`` reaches it. We create it on the device
 # :func:`firsttorch.pick_device` chooses, then switch on ``requires_grad``.
+import matplotlib.pyplot as plt
 import torch
 
 import firsttorch
@@ -96,6 +97,51 @@ print(f"inspect_grad(counts) -> {firsttorch.inspect_grad(torch.tensor([1, 2]))}"
 
 # sphinx_gallery_start_ignore
 assert "dtype torch.int64 cannot require grad" in str(firsttorch.inspect_grad(torch.tensor([1, 2])))
+# sphinx_gallery_end_ignore
+
+# %%
+# The cases side by side
+# ----------------------
+# One row per tensor of this page, one column per question :func:`firsttorch.inspect_grad`
+# answers. ``.grad`` is filled only where the tensor requires grad and is either a leaf
+# or asked for ``retain_grad()``.
+tensors = {
+    "w": w,
+    "h = w * 2": h,
+    "kept (retain_grad)": kept,
+    "w64 = w.double()": w64,
+    "frozen (no_grad)": frozen,
+}
+columns = ["requires grad", "leaf", "retain_grad()", ".grad filled"]
+rows = []
+for t in tensors.values():
+    info = firsttorch.inspect_grad(t)
+    rows.append([info.requires_grad, info.is_leaf, t.retains_grad, info.has_grad])
+fig, ax = plt.subplots(figsize=(6, 3))
+for r, row in enumerate(rows):
+    for c, answer in enumerate(row):
+        fill = "#bfdbfe" if answer else "#f3f4f6"
+        ax.add_patch(plt.Rectangle((c, -r - 1), 1, 1, facecolor=fill, edgecolor="white", lw=2))
+        ax.text(c + 0.5, -r - 0.5, "yes" if answer else "no", ha="center", va="center", fontsize=10)
+for r, name in enumerate(tensors):
+    ax.text(-0.1, -r - 0.5, name, ha="right", va="center", fontsize=9, family="monospace")
+for c, name in enumerate(columns):
+    ax.text(c + 0.5, 0.25, name, ha="center", va="bottom", fontsize=9)
+ax.set_xlim(-2.4, len(columns))
+ax.set_ylim(-len(rows) - 0.1, 0.9)
+ax.axis("off")
+ax.set_title("Which tensors get a .grad after backward()", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# sphinx_gallery_start_ignore
+assert rows == [
+    [True, True, False, True],
+    [True, False, False, False],
+    [True, False, True, True],
+    [True, False, False, False],
+    [False, True, False, False],
+]
 # sphinx_gallery_end_ignore
 
 # %%

@@ -210,9 +210,10 @@ def _leaf_inplace(match: re.Match[str], clues: Clues) -> tuple[str, str, str]:
         op = f"the in-place operation {_failed_call(failure)}"
     what = f"{op}{_at(clues)} tried to change {view}a leaf tensor that requires grad."
     why = (
-        "autograd needs the value a parameter (or any tensor created with "
-        "requires_grad=True) had when it was used, so while gradients are tracked "
-        "PyTorch refuses to change it in place."
+        "a leaf tensor that requires grad (a parameter, or any tensor created with "
+        "requires_grad=True) cannot be changed in place while autograd records "
+        "operations, even before it has been used; only inside torch.no_grad() is "
+        "the change allowed."
     )
     if failure is not None and failure.name.endswith(_INPLACE):
         fix = (
