@@ -38,8 +38,9 @@ assert flags.dtype == torch.bool
 # %%
 # Mix dtypes
 # ----------
-# When dtypes meet, the result takes the one that can hold both: integers plus floats
-# give floats. Dividing integers with ``/`` also gives floats (use ``//`` to stay whole).
+# When an integer tensor meets a floating point one, the floating point kind wins and
+# the result keeps the float tensor's dtype: ``int64 + float32`` gives ``float32``.
+# Dividing integers with ``/`` also gives floats (use ``//`` to stay whole).
 mixed = ints + floats
 halves = ints / 2
 whole = ints // 2
@@ -53,6 +54,24 @@ assert halves.dtype == torch.float32
 assert whole.dtype == torch.int64
 assert halves.tolist() == [0.5, 1.0, 1.5]
 assert whole.tolist() == [0, 1, 1]
+# sphinx_gallery_end_ignore
+
+# %%
+# A float32 cannot hold every int64
+# ---------------------------------
+# That rule does not pick a dtype that holds both: ``float32`` stores integers exactly
+# only up to 2**24 = 16777216. Past that it skips some, so a large ``int64`` changes
+# value when it meets a ``float32``.
+big = torch.tensor([2**24 + 1])
+print(f"big = {big}, dtype {big.dtype}")
+print(f"big + 0.0 as float32: {(big + torch.tensor([0.0])).item():.0f}")
+print(f"big + 0.0 as float64: {(big + torch.tensor([0.0], dtype=torch.float64)).item():.0f}")
+
+# sphinx_gallery_start_ignore
+assert (big + torch.tensor([0.0])).dtype == torch.float32
+assert (big + torch.tensor([0.0])).item() == 2**24  # 16777217 became 16777216
+assert (big + torch.tensor([0.0], dtype=torch.float64)).item() == 2**24 + 1
+assert (ints + torch.tensor([1.0], dtype=torch.float16)).dtype == torch.float16
 # sphinx_gallery_end_ignore
 
 # %%

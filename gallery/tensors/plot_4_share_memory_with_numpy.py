@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["torch", "numpy"]
+# dependencies = ["torch", "numpy", "matplotlib"]
 # ///
 """
 ===============================
@@ -17,6 +17,7 @@ under another is either a free speed-up or a bug, depending on whether you expec
 # ---------------------------
 # :func:`torch.from_numpy` wraps the array's memory in a tensor. Change the array and
 # the tensor changes too.
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -77,6 +78,43 @@ print(f"view = {view}")
 # sphinx_gallery_start_ignore
 assert t.tolist() == [6.0, 6.0, 6.0]
 assert view.tolist() == [5.0, 5.0, 5.0]
+# sphinx_gallery_end_ignore
+
+# %%
+# Picture who shares memory
+# -------------------------
+# Each row of boxes is one block of memory, found from the addresses the names point
+# at, and labelled with every name that reads it. Names on the same row see each other's
+# changes; names on different rows never do.
+names = {"array": array, "shared": shared, "copied": copied, "view": view, "t": t}
+
+
+def address(obj):
+    return obj.data_ptr() if isinstance(obj, torch.Tensor) else obj.ctypes.data
+
+
+blocks = {}
+for name, obj in names.items():
+    blocks.setdefault(address(obj), []).append(name)
+
+fig, ax = plt.subplots(figsize=(6, 3))
+for row, members in enumerate(blocks.values()):
+    fill = "#bfdbfe" if len(members) > 1 else "#e5e7eb"
+    for k, value in enumerate(names[members[0]].tolist()):
+        ax.add_patch(plt.Rectangle((k, -row), 1, 0.8, facecolor=fill, edgecolor="k"))
+        ax.text(k + 0.5, -row + 0.4, f"{value:g}", ha="center", va="center")
+    ax.text(-0.3, -row + 0.4, " and ".join(members), ha="right", va="center")
+ax.set_xlim(-3.2, 3.2)
+ax.set_ylim(-len(blocks) + 0.6, 1.0)
+ax.set_aspect("equal")
+ax.axis("off")
+ax.set_title("One row per block of memory: a shared block is blue", fontsize=10)
+plt.show()
+
+# sphinx_gallery_start_ignore
+assert list(blocks.values()) == [["array", "shared"], ["copied"], ["view"], ["t"]]
+assert np.shares_memory(array, shared.numpy())
+assert not np.shares_memory(array, copied.numpy())
 # sphinx_gallery_end_ignore
 
 # %%
