@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.metadata
 import json
@@ -24,7 +25,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError
 from sphinx.util import logging
 
-from verify import doctests, gallery, lanes, pages, probe, transcript
+from verify import doctests, gallery, lanes, pages, probe, transcript, warm
 from verify.compare import first_difference, outputs_match
 from verify.records import Executed, Problem, RunRecord
 
@@ -235,6 +236,7 @@ class _Rerun:
 
 
 _RERUN: dict[int, _Rerun] = {}
+_ZYGOTES: dict[int, warm.Zygote] = {}  # one warm process per build that runs pages
 
 
 def _builder_inited(app: Sphinx) -> None:
@@ -265,8 +267,17 @@ def _env_get_outdated(
 ) -> list[str]:
     rerun = _RERUN[id(app)]
     if rerun.everything:
-        return sorted(env.found_docs - added - changed - removed)
-    return sorted((rerun.failed & env.found_docs) - added - changed - removed)
+        extra = sorted(env.found_docs - added - changed - removed)
+    else:
+        extra = sorted((rerun.failed & env.found_docs) - added - changed - removed)
+    pages = [d for d in {*added, *changed, *extra} if not d.startswith(f"{GALLERY_OUT}/")]
+    if pages and app.config.firsttorch_warm_kernels and id(app) not in _ZYGOTES:
+        # Pages will run: their kernels fork from one warm process (verify/warm.py).
+        zygote = warm.start(settings(app).work / "warm")
+        warm.use(zygote)
+        _ZYGOTES[id(app)] = zygote
+        atexit.register(warm.stop_using, zygote)
+    return extra
 
 
 # -- reading documents ---------------------------------------------------------------------
@@ -496,6 +507,9 @@ def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> Non
 
 # -- the end of the build ------------------------------------------------------------------
 def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
+    zygote = _ZYGOTES.pop(id(app), None)
+    if zygote is not None:
+        warm.stop_using(zygote)
     if exception is not None:
         return
     s = settings(app)
@@ -569,6 +583,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("firsttorch_watch", [], "env", [list])
     app.add_config_value("firsttorch_repo", "", "env", [str])
     app.add_config_value("firsttorch_doctest_setup", "", "env", [str])
+    # Pages' kernels fork from a process that has imported torch (verify/warm.py).
+    app.add_config_value("firsttorch_warm_kernels", default=True, rebuild="", types=[bool])
     app.add_domain(VerifyDomain)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited, priority=100)
