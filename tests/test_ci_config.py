@@ -71,3 +71,10 @@ def test_torch_supplement_inventory_is_in_sync() -> None:
     import supplement
 
     assert supplement.TARGET.read_bytes() == supplement.render()
+
+
+@pytest.mark.parametrize("path", [WORKFLOWS / "docs.yml", REPO / ".readthedocs.yaml"], ids=IDS[::2])
+def test_cpu_lanes_install_torch_from_the_cpu_index(path: Path) -> None:
+    """Hosted CPU builds take torch's CPU wheel, not the default one with CUDA libraries."""
+    assert "PIP_EXTRA_INDEX_URL" in path.read_text(encoding="utf-8")
+    assert "https://download.pytorch.org/whl/cpu" in path.read_text(encoding="utf-8")
