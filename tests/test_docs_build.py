@@ -102,7 +102,9 @@ def test_planted_exception_in_page_names_file_and_line(tmp_path: Path) -> None:
 def test_hidden_check_that_fails_names_file_and_line(tmp_path: Path) -> None:
     """A claim backed by a hidden assertion fails the build when the code stops meeting it."""
     site = _site(tmp_path)
-    _edit(site.parent / "gallery" / EXAMPLE.name, "t = torch.arange(1, 13)", "t = torch.arange(0, 12)")
+    _edit(
+        site.parent / "gallery" / EXAMPLE.name, "t = torch.arange(1, 13)", "t = torch.arange(0, 12)"
+    )
     result = _build(site)
     log = result.stdout + result.stderr
     assert result.returncode != 0
