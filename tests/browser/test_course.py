@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from browsing import HTML
+from browsing import HTML, SCREENSHOTS
 from playwright.sync_api import BrowserContext, Page, expect
 
 LESSONS = ["tensors-as-arrays", "tensor-basics", "operations", "in-place", "broadcasting"]
@@ -42,6 +42,8 @@ def test_exercises_have_closed_solutions(page: Page, name: str) -> None:
     expect(first.locator(".cell_input")).to_be_hidden()
     first.locator("summary").click()
     expect(first.locator(".cell_input")).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    section.screenshot(path=SCREENSHOTS / f"{name}-exercises.png")  # one solution opened
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -52,6 +54,9 @@ def test_lesson_pictures_load(page: Page, name: str) -> None:
     assert pictures.count() >= 1, f"{name}: no picture drawn by the page's code"
     widths = pictures.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
     assert all(w > 0 for w in widths), f"{name}: a picture did not load: {widths}"
+    pictures.first.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pictures.first.screenshot(path=SCREENSHOTS / f"{name}-picture.png")
 
 
 @pytest.mark.parametrize(

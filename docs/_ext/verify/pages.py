@@ -127,7 +127,9 @@ class Cell:
         return f"cell [{self.index}]"
 
 
-def _cells(notebook: Any) -> list[Cell]:
+def code_cells(notebook: Any) -> list[Cell]:
+    """The code cells of an executed page, numbered as messages name them (the hidden last
+    cell the verifier adds is left out)."""
     source_map = notebook.metadata.get("source_map", [])
     cells: list[Cell] = []
     for i, cell in enumerate(notebook.cells):
@@ -159,7 +161,7 @@ def page_result(
     name = doc_path.name
     failed_at: Cell | None = None
     not_reached: list[Cell] = []
-    cells = _cells(notebook)
+    cells = code_cells(notebook)
     for cell in cells:
         if failed_at is not None and not cell.ran:
             not_reached.append(cell)
