@@ -11,7 +11,7 @@ import inspect
 from pathlib import Path
 
 import pytest
-from autograd_corpus import CASES, Case
+from support.autograd_corpus import CASES, Case
 
 from firsttorch import ExplainedAutogradError, explain_autograd_errors
 from firsttorch._grad_messages import Clues, explain

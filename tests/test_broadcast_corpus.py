@@ -5,11 +5,10 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from support.broadcast_corpus import CASES, Case
 
 from firsttorch.broadcast import strict_broadcasting
 from firsttorch.errors import SurprisingBroadcastError
-
-from .broadcast_corpus import CASES, Case
 
 
 def caught(case: Case) -> bool:

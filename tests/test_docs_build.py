@@ -13,8 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import fixture_sites
 import pytest
+from support import fixture_sites
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = "tensor-basics"

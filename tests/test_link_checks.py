@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import link_checks
 import pytest
+from support import link_checks
 
 GOOD = {
     "index.html": (

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import site_checks
+from support import site_checks
 
 REPO = Path(__file__).resolve().parents[1]
 OFFLINE = ("sh", str(REPO / "tests" / "offline" / "offline.sh"))

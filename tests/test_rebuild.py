@@ -14,8 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
-import fixture_sites
 import pytest
+from support import fixture_sites
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = "plot_1_explain_a_conflict.py"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import site_checks
+from support import site_checks
 
 
 class TestExternalLoads:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import fixture_sites
 import pytest
+from support import fixture_sites
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.site

@@ -13,8 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import fixture_sites
 import pytest
+from support import fixture_sites
 
 REPO = Path(__file__).resolve().parents[1]
 FRONT = "---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"

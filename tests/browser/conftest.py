@@ -8,19 +8,14 @@ recorded and axe-core run; the tests read that record, and the summary prints th
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 if os.environ.get("FIRSTTORCH_BROWSER") != "1":
     pytest.skip("browser checks: run them with `nox -s browser`", allow_module_level=True)
 
-sys.path.insert(0, str(Path(__file__).parent))
-import site_checks
 from axe_playwright_python.sync_playwright import Axe
-from browsing import CHROMIUM_ARGS, HTML, NOT_WEIGHED, Visit, chromium_path
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -28,6 +23,8 @@ from playwright.sync_api import (
     Playwright,
     sync_playwright,
 )
+from support import site_checks
+from support.browsing import CHROMIUM_ARGS, HTML, NOT_WEIGHED, Visit, chromium_path
 
 if not (HTML / "index.html").exists():
     msg = f"{HTML} has no built site; build it first with `nox -s docs`."

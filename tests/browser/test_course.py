@@ -10,8 +10,8 @@ import json
 import re
 
 import pytest
-from browsing import HTML, SCREENSHOTS
 from playwright.sync_api import BrowserContext, Page, expect
+from support.browsing import HTML, SCREENSHOTS
 
 LESSONS = ["tensors-as-arrays", "tensor-basics", "operations", "in-place", "broadcasting"]
 LESSONS += ["gpu", "autograd"]

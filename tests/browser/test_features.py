@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 import pytest
-import site_checks
-from browsing import HTML, SCREENSHOTS, pages
 from playwright.sync_api import BrowserContext, Page, expect
+from support import site_checks
+from support.browsing import HTML, SCREENSHOTS, pages
 
 PAGES = pages()
 # A hide-output cell: myst-nb renders it as <details class="hide below-input">.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from browsing import Visit, off_site, pages
+from support.browsing import Visit, off_site, pages
 
 MAX_WEIGHT = 400 * 1024  # bytes of HTML, CSS, JS and fonts per page (images excluded)
 BLOCKING = {"serious", "critical"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,8 +23,7 @@ CHROMIUM_ARGS = [
 # Page weight counts everything a page transfers except images and media.
 NOT_WEIGHED = {"image", "media"}
 
-sys.path.insert(0, str(REPO / "tests"))
-import site_checks
+from support import site_checks
 
 
 def pages() -> list[str]:

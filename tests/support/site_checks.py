@@ -12,10 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 #: Where `nox -s docs` (or `nox -s offline`) builds the site.
-HTML = Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+HTML = Path(__file__).resolve().parents[2] / "docs" / "_build" / "html"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -36,20 +34,21 @@ def serve(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-def require_site() -> Path:
-    """The built site; skip the calling test module when there is none.
+def site_built() -> bool:
+    """Whether docs/_build/html holds a built site."""
+    return (HTML / "index.html").exists()
 
-    Where FIRSTTORCH_REQUIRE_SITE=1 (the nox sessions that build it), a missing site is an
-    error instead, so the checks can never be skipped silently.
+
+def fail_if_required() -> None:
+    """Where FIRSTTORCH_REQUIRE_SITE=1 (the nox sessions that build the site), a missing site
+    is an error, so that its checks can never be skipped silently.
+
+    Raises:
+        RuntimeError: The site is required and missing.
     """
-    if not (HTML / "index.html").exists():
-        if os.environ.get("FIRSTTORCH_REQUIRE_SITE") == "1":
-            msg = f"{HTML} has no built site; build it first with `nox -s docs`."
-            raise RuntimeError(msg)
-        pytest.skip(
-            "no built site in docs/_build/html (run `nox -s docs`)", allow_module_level=True
-        )
-    return HTML
+    if not site_built() and os.environ.get("FIRSTTORCH_REQUIRE_SITE") == "1":
+        msg = f"{HTML} has no built site; build it first with `nox -s docs`."
+        raise RuntimeError(msg)
 
 
 # Elements whose URL the browser fetches while loading the page (links are not loads).

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import site_checks
+from support import site_checks
 
 import firsttorch
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HTML = REPO / "docs" / "_build" / "html"
 
-site_checks.require_site()
 
 PAGES = sorted(p.relative_to(REPO / "docs").with_suffix("") for p in (REPO / "docs").glob("*.md"))
 EXAMPLES = sorted(p.relative_to(REPO / "gallery") for p in (REPO / "gallery").rglob("plot_*.py"))

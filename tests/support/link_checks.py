@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import site_checks
+from support import site_checks
 
 # Schemes that leave the site (or the page): not ours to resolve.
 _EXTERNAL = {"http", "https", "mailto", "tel", "data", "javascript", "ftp"}

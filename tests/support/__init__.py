@@ -1,0 +1,1 @@
+"""What several test modules share: site checkers, fixture-site builds, the real-bug corpora."""
