@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from verify.warm_launch import read_line
+
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "warm_launch.py"
 SOCKET_ENV = "FIRSTTORCH_ZYGOTE"
@@ -129,23 +131,13 @@ def serve(socket_path: str) -> None:  # pragma: no cover - runs in the zygote pr
     while True:
         conn, _ = server.accept()
         with conn:
-            request = json.loads(_read_line(conn))
+            request = json.loads(read_line(conn))
             pid = os.fork()
             if pid == 0:
                 server.close()
                 conn.close()
                 _become_kernel(request)
             conn.sendall(f"{pid}\n".encode())
-
-
-def _read_line(conn: socket.socket) -> str:  # pragma: no cover - runs in the zygote
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode()
 
 
 def _become_kernel(request: dict[str, object]) -> None:  # pragma: no cover - a forked child

@@ -41,13 +41,18 @@ def _ask(path: str) -> int:
         conn.settimeout(30)
         conn.connect(path)
         conn.sendall(json.dumps(request).encode() + b"\n")
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = conn.recv(64)
-            if not chunk:
-                break
-            reply += chunk
-    return int(reply.decode().strip())
+        return int(read_line(conn).strip())
+
+
+def read_line(conn: socket.socket) -> str:
+    """Read up to a newline (or the end) from a socket: one message of the zygote's protocol."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
 
 
 def _alive(pid: int) -> bool:
