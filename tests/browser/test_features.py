@@ -14,7 +14,7 @@ PAGES = pages()
 REVEAL = 'class="admonition hide below-input"'
 REVEAL_PAGE = next(p for p in PAGES if REVEAL in (HTML / p).read_text(encoding="utf-8"))
 EXAMPLE_PAGE = next(p for p in PAGES if p.startswith("auto_examples/") and "/plot_" in p)
-KEY_PAGES = ["index.html", "auto_examples/index.html", EXAMPLE_PAGE, "api.html"]
+KEY_PAGES = ["index.html", "auto_examples/index.html", EXAMPLE_PAGE, "api/gradients.html"]
 OUTPUT_BLOCKS = ".cell_output, .sphx-glr-script-out"
 
 
@@ -65,8 +65,8 @@ def test_copy_button_copies_the_cell_input_only(page: Page) -> None:
 
 
 def test_copy_button_strips_doctest_prompts_and_output(page: Page) -> None:
-    """On the API page, copying a >>> example gives the code lines without prompts or output."""
-    page.goto("api.html")
+    """On an API page, copying a >>> example gives the code lines without prompts or output."""
+    page.goto("api/broadcasting.html")
     block = "div.doctest:has(.go) div.highlight"
     text = page.locator(f"{block} pre").first.inner_text()
     code = [ln[4:] for ln in text.splitlines() if ln.startswith((">>> ", "... "))]
