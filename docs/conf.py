@@ -73,6 +73,7 @@ firsttorch_levels |= dict.fromkeys(
 )
 firsttorch_levels |= dict.fromkeys(["expert-zone", "production"], "advanced")
 firsttorch_levels |= dict.fromkeys(["pitfalls", "troubleshooting"], "any, as a reference")
+firsttorch_levels |= {"next-steps": "after the lessons", "how-this-site-is-built": "contributors"}
 # Colab opens notebooks from GitHub only: the docs workflow pushes the site's notebooks/
 # folder to this branch.
 firsttorch_colab = (

@@ -196,12 +196,12 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     shutil.copy(REPO / "gallery" / "GALLERY_HEADER.rst", root / "gallery")
     _write(site, "good")
     good = fixture_sites.build(
-        site, "firsttorch_accept=1", "firsttorch_script_timeout=8", PYTHONHASHSEED="1"
+        site, "firsttorch_accept=1", "firsttorch_script_timeout=4", PYTHONHASHSEED="1"
     )
     assert good.returncode == 0, good.stdout + good.stderr
     shutil.rmtree(site / "_build")
     _write(site, "bad")
-    bad = fixture_sites.build(site, "firsttorch_script_timeout=8", PYTHONHASHSEED="2")
+    bad = fixture_sites.build(site, "firsttorch_script_timeout=4", PYTHONHASHSEED="2")
     return Built(site, bad.stdout + bad.stderr, bad.returncode)
 
 
@@ -229,7 +229,7 @@ EXPECTED = {
     "twin blocks": ("plot_1_twins.py", "[2] print('twin'): 1 is not 2"),
     "hanging script": (
         "plot_2_hang.py",
-        "plot_2_hang.py (in the block at line 12): plot_2_hang.py ran past its 8 s limit (firsttorch_script_timeout) and was stopped",
+        "plot_2_hang.py (in the block at line 12): plot_2_hang.py ran past its 4 s limit (firsttorch_script_timeout) and was stopped",
     ),
 }
 
@@ -254,7 +254,7 @@ def test_the_log_ends_with_a_one_line_summary(planted: Built) -> None:
 
 
 def test_a_rebuild_after_a_failure_runs_the_failures_again(planted: Built) -> None:
-    again = fixture_sites.build(planted.site, "firsttorch_script_timeout=8", PYTHONHASHSEED="2")
+    again = fixture_sites.build(planted.site, "firsttorch_script_timeout=4", PYTHONHASHSEED="2")
     log = again.stdout + again.stderr
     assert again.returncode != 0
     assert "re-running what failed last time" in log
@@ -264,7 +264,7 @@ def test_a_rebuild_after_a_failure_runs_the_failures_again(planted: Built) -> No
 def test_accept_refuses_what_failed_and_says_what_it_wrote(planted: Built) -> None:
     before = (planted.site / "_expected" / "seedless.txt").read_text(encoding="utf-8")
     accepted = fixture_sites.build(
-        planted.site, "firsttorch_accept=1", "firsttorch_script_timeout=8", PYTHONHASHSEED="2"
+        planted.site, "firsttorch_accept=1", "firsttorch_script_timeout=4", PYTHONHASHSEED="2"
     )
     log = accepted.stdout + accepted.stderr
     assert accepted.returncode != 0

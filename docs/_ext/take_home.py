@@ -1,8 +1,8 @@
 """Sphinx extension: what a reader needs before reading a page, and what they take home.
 
-Under the title of every page that runs code: its level (where ``firsttorch_levels`` names
-one) and a reading time, a link that downloads the page as a Jupyter notebook, and an
-"Open in Colab" link. Gallery examples get the Colab link too (sphinx-gallery already offers
+Under the title of every page that runs code or has a level in ``firsttorch_levels``: the
+level and a reading time and, for a page that runs code, a link that downloads it as a
+Jupyter notebook and an "Open in Colab" link. Gallery examples get the Colab link too (sphinx-gallery already offers
 their downloads).
 
 The notebooks are written at the end of the build into ``notebooks/`` of the site, one per
@@ -122,29 +122,26 @@ def _link(text: str, uri: str, cls: str) -> nodes.reference:
 def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     example = _is_example(docname)
-    if not example and not _executed(app, docname).exists():
-        return  # a page that runs no code: nothing to download, no level to state
+    notebook = example or _executed(app, docname).exists()
+    level = app.config.firsttorch_levels.get(docname)
+    if not notebook and level is None:
+        return  # runs no code and has no level (the home page, the API reference)
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None or not section.children or not isinstance(section[0], nodes.title):
         return
-    para = nodes.paragraph(classes=["firsttorch-page-info"])
-    level = app.config.firsttorch_levels.get(docname)
     parts: list[nodes.Node] = []
     if level:
         parts.append(nodes.Text(f"Level: {level}"))
     if not example:
         parts.append(nodes.Text(f"About {reading(doctree).minutes} min"))
-        here = posixpath.dirname(docname)
-        parts.append(
-            _link(
-                "Download as a notebook (.ipynb)",
-                posixpath.relpath(notebook_path(docname), here or "."),
-                "firsttorch-download",
-            )
-        )
-    parts.append(
-        _link("Open in Colab", colab_url(app.config.firsttorch_colab, docname), "firsttorch-colab")
-    )
+    if notebook and not example:
+        here = posixpath.dirname(docname) or "."
+        link = posixpath.relpath(notebook_path(docname), here)
+        parts.append(_link("Download as a notebook (.ipynb)", link, "firsttorch-download"))
+    if notebook:
+        colab = colab_url(app.config.firsttorch_colab, docname)
+        parts.append(_link("Open in Colab", colab, "firsttorch-colab"))
+    para = nodes.paragraph(classes=["firsttorch-page-info"])
     for i, part in enumerate(parts):
         if i:
             para += nodes.Text(" · ")

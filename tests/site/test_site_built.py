@@ -181,3 +181,11 @@ def test_gallery_sections_follow_the_learning_path() -> None:
     order = ["tensors/", "operations/", "broadcasting/", "gpu/", "autograd/"]
     positions = [html.index(f'href="{topic}index.html"') for topic in order]
     assert positions == sorted(positions)
+
+
+def test_a_page_without_code_states_level_and_time_only() -> None:
+    """A page that runs no code still says its level and reading time, and offers no notebook."""
+    info, links = _page_info("next-steps")
+    assert "Level: after the lessons · About" in info
+    assert links == {}
+    assert not (HTML / "notebooks" / "next-steps.ipynb").exists()
