@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
 import nbformat
 import pytest
 import take_home
@@ -82,3 +86,23 @@ def test_notebook_paths_and_colab_urls(docname: str, path: str) -> None:
     pattern = "https://colab.research.google.com/github/o/r/blob/notebooks/{path}"
     url = take_home.colab_url(pattern, docname)
     assert url == "https://colab.research.google.com/github/o/r/blob/" + path
+
+
+def test_notebooks_are_written_only_when_what_ran_is_newer(tmp_path: Path) -> None:
+    """A rebuild that ran nothing rewrites no notebook; a page that ran again is rewritten."""
+    srcdir, outdir = tmp_path / "docs", tmp_path / "docs" / "_build" / "html"
+    executed = tmp_path / "docs" / "_build" / "jupyter_execute"
+    executed.mkdir(parents=True)
+    outdir.mkdir(parents=True)
+    nbformat.write(_executed(), executed / "page.ipynb")  # type: ignore[no-untyped-call]
+    app = SimpleNamespace(
+        outdir=str(outdir),
+        srcdir=str(srcdir),
+        config=SimpleNamespace(firsttorch_first_cell=INSTALL),
+    )
+    first = take_home.write_notebooks(app, ["page", "no-code"])  # type: ignore[arg-type]
+    assert first == [outdir / "notebooks" / "page.ipynb"]
+    assert take_home.write_notebooks(app, ["page"]) == []  # type: ignore[arg-type]
+    later = first[0].stat().st_mtime + 5
+    os.utime(executed / "page.ipynb", (later, later))
+    assert take_home.write_notebooks(app, ["page"]) == first  # type: ignore[arg-type]

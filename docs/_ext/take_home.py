@@ -150,7 +150,8 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def write_notebooks(app: Sphinx, docnames: list[str]) -> list[Path]:
-    """Write the reader's notebook of each page and example in *docnames*."""
+    """Write the reader's notebook of each page and example in *docnames* whose notebook is
+    missing or older than what ran (a rebuild that ran nothing writes nothing)."""
     written: list[Path] = []
     out = Path(app.outdir)
     for docname in docnames:
@@ -164,6 +165,8 @@ def write_notebooks(app: Sphinx, docnames: list[str]) -> list[Path]:
                 raise ExtensionError(msg)
             continue  # a page that runs no code
         target = out / notebook_path(docname)
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         if _is_example(docname):  # already a reader's notebook: serve the same bytes
             shutil.copyfile(source, target)
