@@ -169,3 +169,10 @@ def test_accept_writes_the_new_output_then_the_build_passes(tmp_path: Path) -> N
     shutil.rmtree(site / "_build")
     again = _build(site)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_figures_show_whatever_backend_the_build_starts_with(tmp_path: Path) -> None:
+    """MPLBACKEND=Agg (common on headless machines) in the build's environment hides no figure."""
+    result = fixture_sites.build(_site(tmp_path), MPLBACKEND="Agg")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 failed" in result.stdout

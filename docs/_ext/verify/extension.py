@@ -44,6 +44,9 @@ __import__("verify.probe", fromlist=["x"]).finish_kernel({path!r})
 """
 KERNEL_STARTUP = """\
 # The verifier's probe in every page's kernel (docs/_ext/verify/probe.py); no names leak.
+# Figures are shown inline whatever MPLBACKEND the build was started with (Agg on many
+# headless machines would hide every figure): what ipykernel sets when MPLBACKEND is unset.
+__import__("os").environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 __import__("sys").path.insert(0, {ext!r})
 __import__("verify.probe", fromlist=["x"]).install_in_kernel(get_ipython())
 """
