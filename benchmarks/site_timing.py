@@ -32,7 +32,7 @@ def copy_site(dest: Path) -> None:
     skip = shutil.ignore_patterns(
         "_build", "auto_examples", "gen_modules", "jupyter_execute", "__pycache__"
     )
-    for name in ("docs", "gallery", "src"):
+    for name in ("docs", "gallery", "src", "benchmarks/results"):
         shutil.copytree(ROOT / name, dest / name, ignore=skip)
     shutil.copy(ROOT / "pyproject.toml", dest)
 
@@ -121,6 +121,22 @@ def trivial_notebook_s(repeats: int = 3) -> float:
     return statistics.median(times)
 
 
+EXTENSION_STACK = (
+    "import sphinx.application, sphinx.builders.html, myst_parser, myst_nb, furo, "
+    "sphinx_gallery.gen_gallery, sphinx_design, sphinx_copybutton"
+)
+
+
+def extension_import_s(runs: int = 5) -> float:
+    """Median wall time of a fresh Python that imports the build's extension stack."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", EXTENSION_STACK], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def bench_site() -> dict[str, object]:
     res: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="firsttorch-bench-") as tmp:
@@ -152,12 +168,15 @@ def bench_site() -> dict[str, object]:
         res["page_edit_ran"] = ran_count(out)
         log("rebuild after editing one gallery script ...")
         with (site / SCRIPT).open("a", encoding="utf-8") as f:
-            f.write("\n# edited by the benchmark\n")
+            f.write("\n")  # an edit that changes no block: the script must still run again
         res["script_edit_s"], out = sphinx(site)
         res["script_edit_ran"] = ran_count(out)
     floor = float(res["floor_build_s"]) + float(res["code_once_s"])  # type: ignore[arg-type]
     res["floor_s"] = floor
     res["clean_over_floor"] = float(res["clean_build_s"]) / floor  # type: ignore[arg-type]
+    res["extension_import_s"] = extension_import_s()
+    res["noop_over_import"] = float(res["noop_rebuild_s"]) / float(res["extension_import_s"])  # type: ignore[arg-type]
+    res["page_edit_over_noop"] = float(res["page_edit_s"]) / float(res["noop_rebuild_s"])  # type: ignore[arg-type]
     log("per-page kernel overhead ...")
     res["trivial_notebook_s"] = trivial_notebook_s()
     return res

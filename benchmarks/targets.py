@@ -7,6 +7,8 @@ TARGETS = {
     "noop_rebuild_s": 3.0,
     "page_edit_s": 6.0,
     "script_edit_s": 6.0,
+    "noop_over_import": 5.0,  # a no-op rebuild against importing the extension stack
+    "page_edit_over_noop": 2.0,
     "broadcast_shape_ratio": 2.0,
     "strict_off_ratio": 1.02,
     "strict_on_ratio": 1.3,
