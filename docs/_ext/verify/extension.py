@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import atexit
+import glob
 import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,9 +25,10 @@ from sphinx.config import Config
 from sphinx.domains import Domain
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError
+from sphinx.project import Project
 from sphinx.util import logging
 
-from verify import doctests, gallery, lanes, pages, probe, transcript, warm
+from verify import doctests, gallery, lanes, pages, probe, shards, transcript, warm
 from verify.compare import first_difference, outputs_match
 from verify.records import Executed, Problem, RunRecord
 
@@ -39,7 +42,7 @@ FINISH_CELL = """
 ```{{code-cell}} ipython3
 :tags: [remove-cell]
 # firsttorch-docs: run state (appended by the verifier, never shown)
-__import__("verify.probe", fromlist=["x"]).finish_kernel({path!r})
+__import__("verify.probe", fromlist=["x"]).finish_kernel({rel!r})
 ```
 """
 KERNEL_STARTUP = """\
@@ -48,7 +51,7 @@ KERNEL_STARTUP = """\
 # headless machines would hide every figure): what ipykernel sets when MPLBACKEND is unset.
 __import__("os").environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 __import__("sys").path.insert(0, {ext!r})
-__import__("verify.probe", fromlist=["x"]).install_in_kernel(get_ipython())
+__import__("verify.probe", fromlist=["x"]).install_in_kernel(get_ipython(), {runs!r})
 """
 # Kernels on TCP warn about it once each; the build log is for the pages' own problems.
 KERNEL_CONFIG = "c.IPKernelApp.log_level = 'ERROR'\n"
@@ -97,6 +100,10 @@ class Settings:
     repo: Path
     torch: str
     roots: tuple[str, ...]
+    shard: shards.Shard | None  # an execute build: run and verify only this shard
+    render: bool  # a render build: outputs from the artifacts, no code run
+    artifacts: Path  # where shards leave their artifacts and render reads them
+    durations: Path  # recorded seconds per document, for balancing shards
 
     @property
     def runs(self) -> Path:
@@ -137,6 +144,19 @@ def _config_inited(app: Sphinx, config: Config) -> None:
         raise ConfigError(str(err)) from None
     if lane.device_type == "cuda":
         _require_cuda()
+    shard = None
+    if config.firsttorch_shard:
+        try:
+            shard = shards.Shard.parse(str(config.firsttorch_shard))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+    render = bool(config.firsttorch_render)
+    if sum([shard is not None, render, bool(config.firsttorch_accept)]) > 1:
+        msg = (
+            "firsttorch_shard, firsttorch_render and firsttorch_accept are separate steps: "
+            "set one of them (accept runs everything in one build)."
+        )
+        raise ConfigError(msg)
     srcdir = Path(app.srcdir).resolve()
     repo = Path(config.firsttorch_repo or srcdir.parent).resolve()
     gallery_root = Path(config.sphinx_gallery_conf["examples_dirs"]).resolve()
@@ -155,6 +175,10 @@ def _config_inited(app: Sphinx, config: Config) -> None:
         repo=repo,
         torch=importlib.metadata.version("torch"),  # read from metadata: no import torch
         roots=tuple(sorted({str(repo), str(srcdir.parent)}, key=len, reverse=True)),
+        shard=shard,
+        render=render,
+        artifacts=Path(config.firsttorch_artifacts or Path(app.doctreedir).parent / "artifacts"),
+        durations=srcdir / config.firsttorch_durations,
     )
     _SETTINGS[id(app)] = s
     # What the code the build runs sees: the lane's device, and on the CPU lane no GPU.
@@ -164,7 +188,9 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     ipython = work / "ipython"
     startup = ipython / "profile_default" / "startup" / "00-firsttorch-verify.py"
     startup.parent.mkdir(parents=True, exist_ok=True)
-    startup.write_text(KERNEL_STARTUP.format(ext=str(HERE.parent)), encoding="utf-8")
+    startup.write_text(
+        KERNEL_STARTUP.format(ext=str(HERE.parent), runs=str(s.runs)), encoding="utf-8"
+    )
     (ipython / "profile_default" / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
     os.environ["IPYTHONDIR"] = str(ipython)
     hooks = config.sphinx_gallery_conf
@@ -233,9 +259,18 @@ def _stored_fingerprints(app: Sphinx) -> tuple[Path, Path]:
 
 @dataclass
 class _Rerun:
+    """What this build runs: everything, what changed or failed, one shard, or nothing."""
+
     fingerprint: str
     everything: bool
     failed: frozenset[str]
+    mine: frozenset[str] | None = None  # an execute build's shard (None: every document)
+    artifacts: tuple[shards.Artifact, ...] = ()  # a render build's merged artifacts
+    entries: dict[str, shards.Entry] = field(default_factory=dict)
+
+    def runs(self, docname: str) -> bool:
+        """Whether this build runs and verifies *docname* (if it has code)."""
+        return self.mine is None or docname in self.mine
 
 
 _RERUN: dict[int, _Rerun] = {}
@@ -245,9 +280,12 @@ _ZYGOTES: dict[int, warm.Zygote] = {}  # one warm process per build that runs pa
 def _builder_inited(app: Sphinx) -> None:
     s = settings(app)
     records = _domain(app.env).records
-    if not records:  # a clean build: no run state from an earlier one may be read
+    if not records or s.render:  # a clean build: no run state from an earlier one may be read
         shutil.rmtree(s.runs, ignore_errors=True)
     current = fingerprint(s.watched, s.lane.name)
+    if s.render:
+        _RERUN[id(app)] = _plan_render(app, current)
+        return
     stored = {
         p.read_text(encoding="utf-8").strip() if p.exists() else None
         for p in _stored_fingerprints(app)
@@ -255,6 +293,8 @@ def _builder_inited(app: Sphinx) -> None:
     failed = frozenset(d for d, r in records.items() if not r.ok)
     everything = stored != {current}
     _RERUN[id(app)] = _Rerun(current, everything, failed)
+    if s.shard is not None:
+        _plan_shard(app, s.shard)
     if everything or any(d.startswith(f"{GALLERY_OUT}/") for d in failed):
         # Before sphinx-gallery runs the scripts (priority 500), after its defaults (10).
         app.config.sphinx_gallery_conf["run_stale_examples"] = True
@@ -265,16 +305,131 @@ def _builder_inited(app: Sphinx) -> None:
         logger.info("firsttorch: re-running what failed last time: %s", ", ".join(sorted(failed)))
 
 
+NEVER = r"(?!)"  # a filename_pattern no script matches: sphinx-gallery runs none
+
+
+def runnable(app: Sphinx) -> dict[str, Path]:
+    """Every document that may run code, with its source: pages (Sphinx's own discovery,
+    before any is read) and gallery scripts (as their generated documents)."""
+    s = settings(app)
+    config = app.config
+    project = Project(app.srcdir, config.source_suffix)
+    exclude = [*config.exclude_patterns, *config.templates_path, f"{GALLERY_OUT}/**"]
+    docs = project.discover(exclude, config.include_patterns)
+    units = {d: Path(project.doc2path(d, absolute=True)) for d in sorted(docs)}
+    for path in sorted(s.gallery_root.rglob("plot_*.py")):
+        units[f"{GALLERY_OUT}/{path.relative_to(s.gallery_root).with_suffix('').as_posix()}"] = path
+    return units
+
+
+def _plan_shard(app: Sphinx, shard: shards.Shard) -> None:
+    """Run only *shard*: other pages are excluded from myst-nb's execution (its own
+    ``nb_execution_excludepatterns``), other scripts from sphinx-gallery's
+    (``filename_pattern``); myst-nb and sphinx-gallery read both after this."""
+    s = settings(app)
+    units = runnable(app)
+    shard_of = shards.assign(units, shards.read_durations(s.durations), shard.count)
+    mine = frozenset(d for d, k in shard_of.items() if k == shard.index)
+    _RERUN[id(app)].mine = mine
+    others = [units[d].as_posix() for d in units if d not in mine]
+    app.config.nb_execution_excludepatterns = [
+        *app.config.nb_execution_excludepatterns,
+        *(glob.escape(p) for p in others if not p.endswith(".py")),
+    ]
+    scripts = [
+        units[d].relative_to(s.gallery_root).as_posix()
+        for d in sorted(mine)
+        if d.startswith(f"{GALLERY_OUT}/")
+    ]
+    conf = app.config.sphinx_gallery_conf
+    conf["filename_pattern"] = (
+        "(?:^|/)(?:" + "|".join(re.escape(p) for p in scripts) + ")$" if scripts else NEVER
+    )
+    logger.info(
+        "firsttorch: shard %s runs %d of %d documents: %s",
+        shard,
+        len(mine),
+        len(units),
+        ", ".join(sorted(mine)) or "none",
+    )
+
+
+def _plan_render(app: Sphinx, current: str) -> _Rerun:
+    """Render from the artifacts: myst-nb takes outputs from a cache filled with the
+    executed notebooks (``nb_execution_mode = "cache"``), sphinx-gallery finds every
+    script's generated files current, and a kernel that refuses to start stands in for
+    Python, so that a page without executed output fails instead of running."""
+    s = settings(app)
+    try:
+        artifacts = shards.merge(s.artifacts, s.lane.name, current)
+    except shards.ArtifactError as err:
+        raise ConfigError(str(err)) from None
+    entries = {d: e for a in artifacts for d, e in a.entries.items()}
+    failed = sorted(d for d, e in entries.items() if not e.record.ok)
+    if failed:
+        msg = f"render: these documents failed in their shard, so nothing is rendered: {', '.join(failed)}."
+        raise ConfigError(msg)
+    from jupyter_cache import get_cache  # type: ignore[import-untyped]
+
+    cache_dir = s.work / "render-cache"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    cache = get_cache(str(cache_dir))
+    auto = Path(app.srcdir) / GALLERY_OUT
+    shutil.rmtree(auto, ignore_errors=True)
+    for artifact in artifacts:
+        for notebook in sorted((artifact.folder / "notebooks").rglob("*.ipynb")):
+            cache.cache_notebook_file(str(notebook), check_validity=False, overwrite=True)
+        for name, dest in (("runs", s.runs), ("gallery", auto)):
+            if (artifact.folder / name).is_dir():
+                shutil.copytree(artifact.folder / name, dest, dirs_exist_ok=True)
+    app.config.nb_execution_mode = "cache"
+    app.config.nb_execution_cache_path = str(cache_dir)
+    app.config.sphinx_gallery_conf["filename_pattern"] = NEVER
+    spec = s.work / "render" / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    refusal = (
+        "render: this build runs no code, and this page has no executed output in the "
+        "artifacts (or its code changed since its shard ran). Re-run the shards."
+    )
+    argv = [sys.executable, "-c", f"import sys; sys.exit({refusal!r})", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python"}))
+    paths = [
+        str(spec.parents[1]),
+        *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)),
+    ]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
+    logger.info(
+        "firsttorch: rendering %d documents from %d shard artifacts in %s; no code runs",
+        len(entries),
+        len(artifacts),
+        s.artifacts,
+    )
+    return _Rerun(
+        current, everything=False, failed=frozenset(), artifacts=tuple(artifacts), entries=entries
+    )
+
+
 def _env_get_outdated(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
     rerun = _RERUN[id(app)]
-    if rerun.everything:
+    if settings(app).render:
+        extra = sorted(env.found_docs - added - changed - removed)  # every page, from artifacts
+    elif rerun.everything:
         extra = sorted(env.found_docs - added - changed - removed)
     else:
         extra = sorted((rerun.failed & env.found_docs) - added - changed - removed)
-    pages = [d for d in {*added, *changed, *extra} if not d.startswith(f"{GALLERY_OUT}/")]
-    if pages and app.config.firsttorch_warm_kernels and id(app) not in _ZYGOTES:
+    pages = [
+        d
+        for d in {*added, *changed, *extra}
+        if not d.startswith(f"{GALLERY_OUT}/") and rerun.runs(d)
+    ]
+    if (
+        pages
+        and not settings(app).render
+        and app.config.firsttorch_warm_kernels
+        and id(app) not in _ZYGOTES
+    ):
         # Pages will run: their kernels fork from one warm process (verify/warm.py).
         zygote = warm.start(settings(app).work / "warm")
         warm.use(zygote)
@@ -298,23 +453,30 @@ def _run_state_path(s: Settings, docname: str) -> Path:
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname.startswith(f"{GALLERY_OUT}/") or not is_notebook(app, docname, source[0]):
         return
-    path = _run_state_path(settings(app), docname)
-    path.unlink(missing_ok=True)
-    source[0] = source[0].rstrip("\n") + "\n" + FINISH_CELL.format(path=str(path))
+    s = settings(app)
+    path = _run_state_path(s, docname)
+    if not s.render:  # a render build reads the state its shard left
+        path.unlink(missing_ok=True)
+    rel = path.relative_to(s.runs).as_posix()  # the same code on every machine
+    source[0] = source[0].rstrip("\n") + "\n" + FINISH_CELL.format(rel=rel)
 
 
 def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     env = app.env
     docname = env.docname
     s = settings(app)
+    if not _RERUN[id(app)].runs(docname):
+        return  # another shard runs it
     doc_path = Path(env.doc2path(docname))
     if docname.startswith(f"{GALLERY_OUT}/") and Path(docname).name.startswith("plot_"):
         src = s.gallery_root / f"{docname[len(GALLERY_OUT) + 1 :]}.py"
         state = probe.RunState.read(gallery.WATCH.state_path(src))
         result = gallery.example_result(src, doctree, s.lane, s.roots, state)
-        _verify(app, docname, src, result, "example")
+        cost = Path(app.srcdir) / f"{docname}.cost.json"
+        seconds = float(json.loads(cost.read_text())["time"]) if cost.exists() else 0.0
+        _verify(app, docname, src, result, "example", seconds)
     elif is_notebook(app, docname, doc_path.read_text(encoding="utf-8")):
-        executed = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+        executed = _executed_notebook(app, docname)
         if NbMetadataCollector.get_exec_data(env, docname) is None or not executed.exists():
             result = Executed(
                 problems=[
@@ -329,18 +491,36 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
             notebook = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
             state = probe.RunState.read(_run_state_path(s, docname))
             result = pages.page_result(notebook, doc_path, s.lane, s.roots, state)
-        _verify(app, docname, doc_path, result, "page")
+        exec_data = NbMetadataCollector.get_exec_data(env, docname) or {}
+        _verify(app, docname, doc_path, result, "page", float(exec_data.get("runtime") or 0.0))
     else:
         examples = doctests.blocks_in(doctree)
-        if examples:
+        if examples and s.render:
+            _adopt(app, docname, doc_path, None)
+        elif examples:
+            began = time.perf_counter()
             result = doctests.run(examples, doc_path.name, app.config.firsttorch_doctest_setup)
-            _verify(app, docname, doc_path, result, "doctest")
+            _verify(app, docname, doc_path, result, "doctest", time.perf_counter() - began)
         shown = doctests.unverified_output(doctree)
         if shown:
             _warn(
                 docname,
                 f"{doc_path.name}: shows code output ({shown}) that no build runs or checks; make it a MyST notebook page (file_format: mystnb).",
             )
+
+
+def _executed_notebook(app: Sphinx, docname: str) -> Path:
+    """The notebook myst-nb executed for *docname* (in jupyter_execute).
+
+    A render build's myst-nb shows the outputs it merged from its cache but writes the
+    notebook it read, without them; the artifact's notebook, which holds what it shows,
+    is put in its place so that everything after reads what the page shows.
+    """
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    for artifact in _RERUN[id(app)].artifacts:
+        if docname in artifact.entries:
+            shutil.copyfile(artifact.folder / "notebooks" / f"{docname}.ipynb", executed)
+    return executed
 
 
 def expected_file(s: Settings, srcdir: Path, src: Path) -> Path:
@@ -352,7 +532,31 @@ def expected_file(s: Settings, srcdir: Path, src: Path) -> Path:
     return s.expected_dir / rel.with_suffix(".txt")
 
 
-def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -> None:
+def _adopt(app: Sphinx, docname: str, src: Path, verified: RunRecord | None) -> None:
+    """Render build: keep *docname*'s record from its shard's artifact (with what this
+    build *verified* again from the executed output, if any); missing or changed fails."""
+    s = settings(app)
+    records = _domain(app.env).records
+    entry = _RERUN[id(app)].entries.get(docname)
+    base = verified if verified is not None else (entry.record if entry else None)
+    problem = None
+    if entry is None:
+        problem = f"{docname}: no executed record for it in the artifacts ({s.artifacts}); run every shard of this checkout."
+    elif entry.source_sha256 != shards.sha256(src):
+        problem = f"{docname}: {src.name} changed since its shard ran; re-run the shards."
+    if problem is not None:
+        _warn(docname, problem)
+        if base is not None:
+            records[docname] = replace(base, ok=False, problems=(*base.problems, problem))
+        return
+    assert entry is not None
+    assert base is not None
+    records[docname] = replace(base, build=entry.record.build, seconds=entry.record.seconds)
+
+
+def _verify(
+    app: Sphinx, docname: str, src: Path, result: Executed, kind: str, seconds: float
+) -> None:
     s = settings(app)
     srcdir = Path(app.srcdir)
     repo = s.repo
@@ -417,7 +621,10 @@ def _verify(app: Sphinx, docname: str, src: Path, result: Executed, kind: str) -
         expected_errors=result.expected_errors,
         ok=not problems,
         problems=tuple(p.message.splitlines()[0] for p in problems),
+        seconds=seconds,
     )
+    if s.render:
+        _adopt(app, docname, src, _domain(app.env).records[docname])
 
 
 def _accept(expected_path: Path, actual_text: str, repo: Path) -> None:
@@ -516,30 +723,43 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None:
         return
     s = settings(app)
+    rerun = _RERUN[id(app)]
     records = _domain(app.env).records
     repo = s.repo
-    for docname in sorted(_must_run(app) - records.keys()):
-        _warn(docname, f"{docname}: was never executed and verified; nothing may be skipped.")
-    if not s.accept:
+    must = {d for d in _must_run(app) if rerun.runs(d)}
+    for docname in sorted(must - records.keys()):
+        why = " (no record of it in the artifacts)" if s.render else ""
+        _warn(docname, f"{docname}: was never executed and verified{why}; nothing may be skipped.")
+    if s.shard is None:  # a shard's records are its own documents only
         known = {(repo / r.expected).resolve() for r in records.values()}
         for orphan in sorted(p for p in s.expected_dir.rglob("*.txt") if p.resolve() not in known):
             _warn(None, f"{_rel(orphan, repo)}: transcript of a page that no longer exists.")
+    # A render build ran nothing itself: its documents ran in the shards it merged.
+    builds = {e.record.build for e in rerun.entries.values()} if s.render else {s.build}
     manifest = {
         "lane": s.lane.name,
         "build": s.build,
         "documents": {
-            d: {**asdict(r), "ran_in_this_build": r.build == s.build}
+            d: {**asdict(r), "ran_in_this_build": r.build in builds}
             for d, r in sorted(records.items())
+            if rerun.runs(d)
         },
     }
     out = Path(app.outdir) / "_firsttorch" / "manifest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    # What failed is re-run by its record (ok=False), so the fingerprint is always stored.
-    for path in _stored_fingerprints(app):
+    # What failed is re-run by its record (ok=False), so the fingerprint is always stored;
+    # not by a shard, which ran only its part.
+    for path in _stored_fingerprints(app) if s.shard is None else ():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_RERUN[id(app)].fingerprint + "\n", encoding="utf-8")
-    ran = [r for r in records.values() if r.build == s.build]
+        path.write_text(rerun.fingerprint + "\n", encoding="utf-8")
+    if s.shard is not None:
+        _write_artifact(app, s.shard, {d: r for d, r in records.items() if rerun.runs(d)})
+    if s.accept:
+        written = shards.write_durations(s.durations, {d: r.seconds for d, r in records.items()})
+        if written:
+            logger.info("firsttorch: recorded durations: %s", _rel(s.durations, repo))
+    ran = [r for r in records.values() if r.build in builds]
     failed = sorted(r.docname for r in records.values() if not r.ok)
     kinds = {k: sum(1 for r in ran if r.kind == k) for k in ("page", "example", "doctest")}
     logger.info(
@@ -555,6 +775,33 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
         len(failed),
         f": {', '.join(failed)}" if failed else "",
     )
+
+
+def _write_artifact(app: Sphinx, shard: shards.Shard, records: dict[str, RunRecord]) -> None:
+    """Leave this shard's records, executed notebooks, run states and gallery files."""
+    s = settings(app)
+    auto = Path(app.srcdir) / GALLERY_OUT
+    executed = Path(app.outdir).parent / "jupyter_execute"
+    files: dict[str, Path] = {}
+    entries: dict[str, shards.Entry] = {}
+    for docname, record in sorted(records.items()):
+        if record.kind == "example":
+            rel = Path(f"{docname[len(GALLERY_OUT) + 1 :]}.py")
+            src = s.gallery_root / rel
+            files |= {f"gallery/{f.as_posix()}": auto / f for f in shards.example_files(auto, rel)}
+            state = gallery.WATCH.state_path(src)
+        else:
+            src = Path(app.env.doc2path(docname))
+            state = _run_state_path(s, docname)
+            if record.kind == "page":
+                files[f"notebooks/{docname}.ipynb"] = executed / f"{docname}.ipynb"
+        if state.exists():
+            files[f"runs/{state.relative_to(s.runs).as_posix()}"] = state
+        entries[docname] = shards.Entry(record, shards.sha256(src))
+    folder = s.artifacts / shard.folder
+    artifact = shards.Artifact(shard, s.lane.name, _RERUN[id(app)].fingerprint, entries, folder)
+    artifact.write(files)
+    logger.info("firsttorch: shard %s wrote %d records to %s", shard, len(entries), folder)
 
 
 def _must_run(app: Sphinx) -> set[str]:
@@ -588,6 +835,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("firsttorch_doctest_setup", "", "env", [str])
     # Pages' kernels fork from a process that has imported torch (verify/warm.py).
     app.add_config_value("firsttorch_warm_kernels", default=True, rebuild="", types=[bool])
+    # Execution apart from rendering (verify/shards.py): "i/n" runs shard i of n; render
+    # builds from the artifacts of all shards, running nothing.
+    app.add_config_value("firsttorch_shard", "", "env", [str])
+    app.add_config_value("firsttorch_render", default=False, rebuild="env", types=[bool])
+    app.add_config_value("firsttorch_artifacts", "", "env", [str])
+    app.add_config_value("firsttorch_durations", "_expected/durations.json", "env", [str])
     app.add_domain(VerifyDomain)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited, priority=100)
@@ -600,5 +853,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
         "version": "2",
         "parallel_read_safe": True,
         "parallel_write_safe": True,
-        "env_version": 2,
+        "env_version": 3,
     }

@@ -267,8 +267,9 @@ class KernelProbe:
     """Installed by the kernel's startup file: watches randomness, explains asserts,
     gives figures a data description, and writes the run state at the end of the page."""
 
-    def __init__(self, shell: Any) -> None:
+    def __init__(self, shell: Any, runs: str) -> None:
         self.shell = shell
+        self.runs = Path(runs)
         self.watch = RandomWatch()
         self.cell = 0
 
@@ -300,21 +301,25 @@ class KernelProbe:
         self.watch.check(f"cell [{self.cell}]")
 
     def finish(self, path: str) -> None:
-        """Write the run state for the verifier (the page's last, hidden cell)."""
+        """Write the run state for the verifier (the page's last, hidden cell).
+
+        *path* is relative to the build's runs folder: the hidden cell's code is the same
+        on every machine, so an executed notebook matches its page wherever it ran.
+        """
         self.watch.check(f"cell [{self.cell + 1}]")
         state = RunState(
             devices=devices_in(self.shell.user_ns),
             unseeded=list(self.watch.found),
         )
-        state.write(Path(path))
+        state.write(self.runs / path)
 
 
 _KERNEL: list[KernelProbe] = []
 
 
-def install_in_kernel(shell: Any) -> None:
-    """Entry point of the kernel's startup file."""
-    probe = KernelProbe(shell)
+def install_in_kernel(shell: Any, runs: str) -> None:
+    """Entry point of the kernel's startup file; *runs* is the build's runs folder."""
+    probe = KernelProbe(shell, runs)
     probe.install()
     _KERNEL[:] = [probe]
 

@@ -52,3 +52,4 @@ class RunRecord:
     expected_errors: int
     ok: bool
     problems: tuple[str, ...] = ()
+    seconds: float = 0.0  # how long it ran (balances shards)
