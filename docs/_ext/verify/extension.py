@@ -384,6 +384,18 @@ def _plan_render(app: Sphinx, current: str) -> _Rerun:
                 shutil.copytree(artifact.folder / name, dest, dirs_exist_ok=True)
     app.config.nb_execution_mode = "cache"
     app.config.nb_execution_cache_path = str(cache_dir)
+    # A page with no artifact, or changed since its shard ran, is not even offered to
+    # myst-nb's executor (the verifier then reports it); the refusing kernel is the backstop.
+    unusable = [
+        path.as_posix()
+        for doc, path in runnable(app).items()
+        if path.suffix != ".py"
+        and (doc not in entries or entries[doc].source_sha256 != shards.sha256(path))
+    ]
+    app.config.nb_execution_excludepatterns = [
+        *app.config.nb_execution_excludepatterns,
+        *(glob.escape(p) for p in unusable),
+    ]
     app.config.sphinx_gallery_conf["filename_pattern"] = NEVER
     spec = s.work / "render" / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True, exist_ok=True)
