@@ -273,6 +273,60 @@ def accept(session: nox.Session) -> None:
     session.log("Review the changes with: git diff docs/_expected")
 
 
+ARTIFACTS = DOCS_OUT / "artifacts"  # what execute sessions leave and render sessions read
+
+
+def _execute(session: nox.Session, lane: str) -> None:
+    """Run and verify one shard (posargs: ``i/n``, default ``1/1``), leaving its artifact."""
+    if len(session.posargs) > 1:
+        session.error("give one shard, for example: nox -s execute -- 2/3")
+    shard = session.posargs[0] if session.posargs else "1/1"
+    work = DOCS_OUT / "shards" / f"{lane}-{shard.replace('/', '-of-')}"
+    shutil.rmtree(work, ignore_errors=True)
+    session.run(
+        "sphinx-build",
+        "-b",
+        "dummy",  # executes and verifies; writes no site
+        "-n",
+        "-W",
+        "--keep-going",
+        "-D",
+        f"firsttorch_lane={lane}",
+        "-D",
+        f"firsttorch_shard={shard}",
+        "-D",
+        f"firsttorch_artifacts={ARTIFACTS}",
+        "-d",
+        str(work / "doctrees"),
+        "docs",
+        str(work / "out"),
+    )
+
+
+def _render(session: nox.Session, lane: str) -> None:
+    """Build docs/_build/html from every shard's artifact, running no code; check it."""
+    shutil.rmtree(DOCS_OUT / "html", ignore_errors=True)
+    render = ("-D", "firsttorch_render=1", "-D", f"firsttorch_artifacts={ARTIFACTS}")
+    session.run("sphinx-build", "-D", f"firsttorch_lane={lane}", *render, *SPHINX)
+    check_site(session)
+
+
+@nox.session
+def execute(session: nox.Session) -> None:
+    """CPU lane, one shard: `nox -s execute -- 2/3` runs and verifies shard 2 of 3 into
+    docs/_build/artifacts/shard-2-of-3 (balanced by docs/_expected/durations.json)."""
+    install(session, "docs", "test")  # what render installs: the same fingerprint
+    _execute(session, "cpu")
+
+
+@nox.session
+def render(session: nox.Session) -> None:
+    """CPU lane: the site from the artifacts of all shards in docs/_build/artifacts,
+    running no code (fails if a shard is missing, failed or stale), then its checks."""
+    install(session, "docs", "test")
+    _render(session, "cpu")
+
+
 GPU_NEEDS = (
     "import sys\n"
     "try:\n"
@@ -287,14 +341,33 @@ GPU_NEEDS = (
 )
 
 
-@nox.session(venv_params=["--system-site-packages"])
-def docs_gpu(session: nox.Session) -> None:
-    """GPU lane: run every page on CUDA with the machine's own CUDA torch; same transcripts."""
+def _install_gpu(session: nox.Session) -> None:
+    """Check for a CUDA torch in the Python running nox; install the rest around it."""
     session.run("python", "-c", GPU_NEEDS, silent=False)
     pins = session.create_tmp() + "/constraints-no-torch.txt"
     lines = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
     Path(pins).write_text("\n".join(ln for ln in lines if not ln.startswith("torch==")) + "\n")
     session.install("-c", pins, "-e", ".[docs,test]")
+
+
+@nox.session(venv_params=["--system-site-packages"])
+def execute_gpu(session: nox.Session) -> None:
+    """GPU lane, one shard (`nox -s execute_gpu -- 1/2`), with the machine's CUDA torch."""
+    _install_gpu(session)
+    _execute(session, "gpu")
+
+
+@nox.session(venv_params=["--system-site-packages"])
+def render_gpu(session: nox.Session) -> None:
+    """GPU lane: the site from the GPU shards' artifacts, on a machine like theirs."""
+    _install_gpu(session)
+    _render(session, "gpu")
+
+
+@nox.session(venv_params=["--system-site-packages"])
+def docs_gpu(session: nox.Session) -> None:
+    """GPU lane: run every page on CUDA with the machine's own CUDA torch; same transcripts."""
+    _install_gpu(session)
     clean_docs()
     session.run("sphinx-build", "-D", "firsttorch_lane=gpu", *SPHINX)
     check_site(session)

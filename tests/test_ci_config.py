@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -38,12 +40,81 @@ def test_broken_config_fails(path: Path, schema: str, tmp_path: Path) -> None:
     assert _check(schema, broken).returncode != 0
 
 
-def test_publish_needs_both_lanes() -> None:
-    """Pages are published only after the CPU and the GPU lane both pass."""
-    text = (WORKFLOWS / "docs.yml").read_text(encoding="utf-8")
-    assert "needs: [cpu-lane, gpu-lane]" in text
-    assert "runs-on: [self-hosted, linux, gpu]" in text
-    assert "python -m nox -s docs_gpu" in text
+def _docs_workflow() -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / "docs.yml").read_text(encoding="utf-8"))
+    return cast("dict[str, Any]", data["jobs"])
+
+
+def test_publish_needs_the_tests_and_both_lanes() -> None:
+    """Pages are published only after the tests, the CPU merge and the GPU render pass."""
+    jobs = _docs_workflow()
+    assert sorted(jobs["publish"]["needs"]) == ["merge", "render-gpu", "tests"]
+    assert sorted(jobs["notebooks"]["needs"]) == ["merge", "render-gpu", "tests"]
+    assert jobs["render-gpu"]["runs-on"] == ["self-hosted", "linux", "gpu"]
+    assert "python -m nox -s render_gpu" in str(jobs["render-gpu"]["steps"])
+    assert "python -m nox -s render" in str(jobs["merge"]["steps"])
+
+
+LANES = {
+    "cpu": ("execute", "ubuntu-24.04"),
+    "gpu": ("execute_gpu", ["self-hosted", "linux", "gpu"]),
+}
+
+
+def _matrix_problems(jobs: dict[str, Any]) -> list[str]:
+    """What is wrong with the shard matrix: each lane must be shards 1..n of one n, run by
+    that lane's nox session on its runner, and each merge job must download exactly its
+    lane's artifacts."""
+    problems = []
+    entries = jobs["execute"]["strategy"]["matrix"]["include"]
+    noxfile = (REPO / "noxfile.py").read_text(encoding="utf-8")
+    for lane, (session, runner) in LANES.items():
+        mine = [e for e in entries if e["lane"] == lane]
+        specs = sorted(tuple(int(x) for x in e["shard"].split("/")) for e in mine)
+        counts = sorted({n for _, n in specs})
+        if len(counts) != 1 or [i for i, _ in specs] != list(range(1, counts[0] + 1)):
+            problems.append(f"{lane}: shards {specs} are not 1..n of one n")
+        problems += [
+            f"{lane} {e['shard']}: session {e['session']} on {e['runner']}"
+            for e in mine
+            if e["session"] != session or e["runner"] != runner
+        ]
+        if f"def {session}(session" not in noxfile:
+            problems.append(f"{lane}: no nox session {session}")
+    problems += [f"unknown lane {e['lane']}" for e in entries if e["lane"] not in LANES]
+    upload = next(s for s in jobs["execute"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    if upload["with"]["name"] != "executed-${{ matrix.lane }}-${{ strategy.job-index }}":
+        problems.append(f"upload name {upload['with']['name']}")
+    for job, lane in (("merge", "cpu"), ("render-gpu", "gpu")):
+        download = next(s for s in jobs[job]["steps"] if "download-artifact" in s.get("uses", ""))
+        want = {
+            "pattern": f"executed-{lane}-*",
+            "merge-multiple": True,
+            "path": upload["with"]["path"],
+        }
+        if download["with"] != want:
+            problems.append(f"{job} downloads {download['with']}")
+    return problems
+
+
+def test_the_shard_matrix_covers_each_lane_once() -> None:
+    """The committed workflow's matrix and merge jobs fit together."""
+    assert _matrix_problems(_docs_workflow()) == []
+
+
+@pytest.mark.parametrize("fault", ["drop cpu 2/2", "gpu on ubuntu", "merge takes gpu"])
+def test_a_broken_matrix_is_caught(fault: str) -> None:
+    """Drill: each planted fault in a copy of the workflow is reported."""
+    jobs = _docs_workflow()
+    entries = jobs["execute"]["strategy"]["matrix"]["include"]
+    if fault == "drop cpu 2/2":
+        entries.remove(next(e for e in entries if (e["lane"], e["shard"]) == ("cpu", "2/2")))
+    elif fault == "gpu on ubuntu":
+        next(e for e in entries if e["lane"] == "gpu")["runner"] = "ubuntu-24.04"
+    else:
+        step = next(s for s in jobs["merge"]["steps"] if "download-artifact" in s.get("uses", ""))
+        step["with"]["pattern"] = "executed-gpu-*"
+    assert _matrix_problems(jobs) != []
 
 
 def test_release_publishes_from_a_tag_by_trusted_publishing() -> None:

@@ -313,3 +313,11 @@ def test_merge_refuses_mixed_shardings_doubles_and_other_lanes(tmp_path: Path) -
         shards.merge(tmp_path, "cpu", "f")
     write("b", "2/2", docs=("q",))
     assert [a.shard.index for a in shards.merge(tmp_path, "cpu", "f")] == [1, 2]
+
+
+def test_stale_artifacts_name_the_packages_that_differ(tmp_path: Path) -> None:
+    """A fingerprint mismatch says which installed distributions differ, when it can."""
+    art = shards.Artifact(shards.Shard(1, 1), "cpu", "old", {}, tmp_path / "s", ("a==1", "b==1"))
+    art.write({})
+    with pytest.raises(shards.ArtifactError, match=r"a==2 only here; a==1 only in the shard"):
+        shards.merge(tmp_path, "cpu", "new", ["a==2", "b==1"])

@@ -234,6 +234,11 @@ def _require_cuda() -> None:
 
 
 # -- what a build must re-run ----------------------------------------------------------------
+def distributions() -> list[str]:
+    """Every installed distribution with its version, sorted."""
+    return sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+
+
 def fingerprint(watched: tuple[Path, ...], lane: str) -> str:
     """Hash of everything outputs depend on besides the sources Sphinx tracks itself.
 
@@ -244,8 +249,7 @@ def fingerprint(watched: tuple[Path, ...], lane: str) -> str:
     for root in watched:
         for path in sorted(root.rglob("*.py")):
             digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
-    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
-    digest.update("\n".join(dists).encode())
+    digest.update("\n".join(distributions()).encode())
     digest.update(f"\0python={sys.version}\0lane={lane}".encode())
     return digest.hexdigest()
 
@@ -361,7 +365,7 @@ def _plan_render(app: Sphinx, current: str) -> _Rerun:
     Python, so that a page without executed output fails instead of running."""
     s = settings(app)
     try:
-        artifacts = shards.merge(s.artifacts, s.lane.name, current)
+        artifacts = shards.merge(s.artifacts, s.lane.name, current, distributions())
     except shards.ArtifactError as err:
         raise ConfigError(str(err)) from None
     entries = {d: e for a in artifacts for d, e in a.entries.items()}
@@ -811,7 +815,9 @@ def _write_artifact(app: Sphinx, shard: shards.Shard, records: dict[str, RunReco
             files[f"runs/{state.relative_to(s.runs).as_posix()}"] = state
         entries[docname] = shards.Entry(record, shards.sha256(src))
     folder = s.artifacts / shard.folder
-    artifact = shards.Artifact(shard, s.lane.name, _RERUN[id(app)].fingerprint, entries, folder)
+    artifact = shards.Artifact(
+        shard, s.lane.name, _RERUN[id(app)].fingerprint, entries, folder, tuple(distributions())
+    )
     artifact.write(files)
     logger.info("firsttorch: shard %s wrote %d records to %s", shard, len(entries), folder)
 

@@ -135,6 +135,7 @@ class Artifact:
     fingerprint: str
     entries: dict[str, Entry]
     folder: Path
+    distributions: tuple[str, ...] = ()  # installed when it ran, to say what differs
 
     def write(self, files: Mapping[str, Path]) -> None:
         """Write the artifact folder: ``shard.json`` and *files* (name in artifact: source)."""
@@ -148,6 +149,7 @@ class Artifact:
             "shard": str(self.shard),
             "lane": self.lane,
             "fingerprint": self.fingerprint,
+            "distributions": list(self.distributions),
             "documents": {d: e.to_json() for d, e in sorted(self.entries.items())},
         }
         (self.folder / SHARD_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -157,14 +159,18 @@ class Artifact:
         """Read the artifact in *folder*."""
         data = json.loads((folder / SHARD_FILE).read_text(encoding="utf-8"))
         entries = {d: Entry.from_json(e) for d, e in data["documents"].items()}
-        return cls(Shard.parse(data["shard"]), data["lane"], data["fingerprint"], entries, folder)
+        shard = Shard.parse(data["shard"])
+        dists = tuple(data.get("distributions", ()))
+        return cls(shard, data["lane"], data["fingerprint"], entries, folder, dists)
 
 
 class ArtifactError(Exception):
     """The artifacts cannot be rendered: missing, mixed, stale or failed."""
 
 
-def merge(root: Path, lane: str, fingerprint: str) -> list[Artifact]:
+def merge(
+    root: Path, lane: str, fingerprint: str, distributions: Iterable[str] = ()
+) -> list[Artifact]:
     """The artifacts of every shard under *root*, checked to form one complete run.
 
     Refused: no artifacts; shards of different counts; a missing or repeated shard; another
@@ -199,10 +205,15 @@ def merge(root: Path, lane: str, fingerprint: str) -> list[Artifact]:
             msg = f"render: {a.folder.name} ran on the {a.lane} lane; this build renders the {lane} lane."
             raise ArtifactError(msg)
         if a.fingerprint != fingerprint:
+            mine, theirs = set(distributions), set(a.distributions)
+            differ = [f"{d} only here" for d in sorted(mine - theirs)]
+            differ += [f"{d} only in the shard" for d in sorted(theirs - mine)]
+            what = f" Packages: {'; '.join(differ[:6])}." if differ and theirs else ""
             msg = (
                 f"render: {a.folder.name} was executed with other code or packages than this "
                 "build has (firsttorch, the verifier, installed distributions or Python "
-                "differ); its outputs would be stale. Re-run the shards with this checkout."
+                f"differ); its outputs would be stale.{what} Re-run the shards with this "
+                "checkout, in an environment like this one."
             )
             raise ArtifactError(msg)
     owner: dict[str, str] = {}
