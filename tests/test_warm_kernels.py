@@ -10,11 +10,16 @@ same checks must fail: they can see a leak.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from support import fixture_sites
+from verify import warm, warm_launch
 
 REPO = Path(__file__).resolve().parents[1]
 FRONT = "---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
@@ -106,7 +111,6 @@ def test_launcher_without_a_zygote_becomes_an_ordinary_kernel(
     """No zygote socket (warm kernels off, or the zygote gone): the launcher execs
     ``python -m ipykernel_launcher`` with its own arguments. os.execv is replaced so that
     the test process survives; what it would run is checked."""
-    from verify import warm_launch
 
     seen: list[list[str]] = []
 
@@ -132,11 +136,9 @@ def test_launcher_tells_a_running_process_from_a_finished_one() -> None:
     """This process is running; a pid that does not exist is not."""
     import os
 
-    from verify import warm_launch
-
-    assert warm_launch._running(os.getpid())
+    assert warm_launch.running(os.getpid())
     assert warm_launch._alive(os.getpid())
-    assert not warm_launch._running(2**22 + 12345)
+    assert not warm_launch.running(2**22 + 12345)
     assert not warm_launch._alive(2**22 + 12345)
 
 
@@ -148,3 +150,49 @@ def test_kernelspec_runs_the_launcher_with_the_connection_file() -> None:
     assert spec["argv"] == ["/usr/bin/python3", str(warm.LAUNCHER), "-f", "{connection_file}"]
     assert spec["interrupt_mode"] == "signal"
     assert warm.LAUNCHER.is_file()
+
+
+def _zygote_pids() -> dict[Path, str]:
+    return {p: p.read_text() for p in Path(tempfile.gettempdir()).glob("firsttorch-zygote-*/pid")}
+
+
+def test_a_lingering_warm_process_serves_the_next_build(tmp_path: Path) -> None:
+    """With firsttorch_warm_linger, the warm process outlives a build and the next build
+    (an edited page) forks from it; isolation still holds there."""
+    site = _site(tmp_path, {"a": SETS, "b": CHECKS})
+    before = _zygote_pids()
+    first = fixture_sites.build(
+        site, "firsttorch_accept=1", "firsttorch_warm_linger=30", EXPECT_WARM="1"
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    started = {p: pid for p, pid in _zygote_pids().items() if before.get(p) != pid}
+    assert len(started) == 1, started
+    ((pid_file, pid),) = started.items()
+    try:
+        assert warm_launch.running(int(pid))
+        with (site / "b.md").open("a", encoding="utf-8") as page:
+            page.write("\n")
+        second = fixture_sites.build(site, "firsttorch_warm_linger=30", EXPECT_WARM="1")
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "run this build (1 of 2 documents)" in second.stdout + second.stderr
+        assert pid_file.read_text() == pid  # the same process served the second build
+        assert warm_launch.running(int(pid))
+    finally:
+        os.kill(int(pid), signal.SIGTERM)
+
+
+def test_a_lingering_warm_process_stops_when_no_build_comes(tmp_path: Path) -> None:
+    """It exits after its idle time; a pid file naming another process is not reused."""
+    key = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    first = warm.start(tmp_path / "w", linger=1, key=key)
+    assert first.process is not None
+    second = warm.start(tmp_path / "w", linger=1, key=key)
+    assert second.pid == first.pid
+    assert second.process is None  # used, not started
+    assert second.lingers
+    first.process.wait(timeout=60)  # imports, then one idle second
+    (first.socket_path.parent / "pid").write_text(str(os.getpid()))  # not a zygote
+    third = warm.start(tmp_path / "w", linger=1, key=key)
+    assert third.process is not None
+    assert third.pid != os.getpid()
+    third.process.wait(timeout=60)

@@ -206,6 +206,8 @@ def _config_inited(app: Sphinx, config: Config) -> None:
             "'image_scrapers': ('verify.gallery.scrape_example', 'matplotlib')."
         )
         raise ConfigError(msg)
+    if config.firsttorch_warm_kernels and not render and _pages_likely_to_run(app, s):
+        _start_zygote(app)
     gallery.WATCH.runs_dir = s.runs
     gallery.WATCH.gallery_root = gallery_root
     gallery.WATCH.timeout = s.script_timeout
@@ -235,8 +237,18 @@ def _require_cuda() -> None:
 
 # -- what a build must re-run ----------------------------------------------------------------
 def distributions() -> list[str]:
-    """Every installed distribution with its version, sorted."""
-    return sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    """Every installed distribution with its version, sorted (``name-version``, as the
+    folders of their metadata on ``sys.path`` are named: no metadata file is parsed)."""
+    found = set()
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if folder.is_dir():
+            found |= {
+                p.name.rpartition(".")[0]
+                for p in folder.iterdir()
+                if p.name.endswith((".dist-info", ".egg-info"))
+            }
+    return sorted(found)
 
 
 def fingerprint(watched: tuple[Path, ...], lane: str) -> str:
@@ -446,12 +458,50 @@ def _env_get_outdated(
         and app.config.firsttorch_warm_kernels
         and id(app) not in _ZYGOTES
     ):
-        # Pages will run: their kernels fork from one warm process (verify/warm.py).
-        zygote = warm.start(settings(app).work / "warm")
-        warm.use(zygote)
-        _ZYGOTES[id(app)] = zygote
-        atexit.register(warm.stop_using, zygote)
+        _start_zygote(app)
     return extra
+
+
+def _start_zygote(app: Sphinx) -> None:
+    """Pages will run: their kernels fork from one warm process (verify/warm.py).
+
+    With ``firsttorch_warm_linger`` > 0 the process waits that long for the next build and
+    serves it if that build has the same code, packages and environment (the key).
+    """
+    s = settings(app)
+    linger = float(app.config.firsttorch_warm_linger)
+    ours = (warm.SOCKET_ENV, warm.PID_ENV, "JUPYTER_PATH")
+    shell = {"_", "OLDPWD", "SHLVL"}  # what a shell changes between two identical commands
+    env = sorted((k, v) for k, v in os.environ.items() if not k.startswith(ours) and k not in shell)
+    key = hashlib.sha256(
+        json.dumps([fingerprint(s.watched, s.lane.name), sys.executable, env]).encode()
+    ).hexdigest()
+    zygote = warm.start(s.work / "warm", linger, key)
+    warm.use(zygote)
+    _ZYGOTES[id(app)] = zygote
+    atexit.register(warm.stop_using, zygote)
+
+
+def _pages_likely_to_run(app: Sphinx, s: Settings) -> bool:
+    """Whether pages will run, judged as soon as the configuration is read (so that the
+    warm process imports while Sphinx loads its environment and sphinx-gallery runs the
+    scripts): no earlier build here, other code or packages than its, or a page newer than
+    its environment. Sphinx's own answer (env-get-outdated) still starts it if this guessed
+    wrong; a wrong guess the other way costs an idle process until the build ends."""
+    doctrees = Path(app.doctreedir)
+    pickled = doctrees / "environment.pickle"
+    stored = doctrees / FINGERPRINT_FILE
+    if not pickled.exists() or not stored.exists():
+        return True
+    if stored.read_text(encoding="utf-8").strip() != fingerprint(s.watched, s.lane.name):
+        return True
+    built = pickled.stat().st_mtime
+    srcdir = Path(app.srcdir)
+    return any(
+        p.stat().st_mtime > built
+        for p in srcdir.rglob("*.md")
+        if not p.relative_to(srcdir).parts[0].startswith(("_", "."))
+    )
 
 
 # -- reading documents ---------------------------------------------------------------------
@@ -853,6 +903,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("firsttorch_doctest_setup", "", "env", [str])
     # Pages' kernels fork from a process that has imported torch (verify/warm.py).
     app.add_config_value("firsttorch_warm_kernels", default=True, rebuild="", types=[bool])
+    # Seconds the warm process waits for the next build (0: it stops with this build).
+    app.add_config_value("firsttorch_warm_linger", default=0, rebuild="", types=[int, float])
     # Execution apart from rendering (verify/shards.py): "i/n" runs shard i of n; render
     # builds from the artifacts of all shards, running nothing.
     app.add_config_value("firsttorch_shard", "", "env", [str])

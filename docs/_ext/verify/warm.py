@@ -18,6 +18,7 @@ kernel.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -31,27 +32,45 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from verify.warm_launch import read_line
+from verify.warm_launch import read_line, running
 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "warm_launch.py"
 SOCKET_ENV = "FIRSTTORCH_ZYGOTE"
 PID_ENV = "FIRSTTORCH_ZYGOTE_PID"
-# What every page imports (or the kernel does before the first cell). Not matplotlib: it
-# reads its backend from the environment when imported, and the kernel sets that later.
-PRELOAD = ("torch", "numpy", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "firsttorch")
+# What every page imports (or the kernel does before the first cell). matplotlib reads its
+# backend from the environment when imported: the zygote sets the inline backend first, as
+# the kernels' startup does (its module, which needs the running kernel, is left to them).
+PRELOAD = (
+    "torch",
+    "numpy",
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "firsttorch",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "matplotlib.backends.backend_agg",
+)
+INLINE = "module://matplotlib_inline.backend_inline"
 
 
 @dataclass
 class Zygote:
     """The warm process of one build, and the kernelspec that makes kernels fork from it."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None  # None: a lingering one, started by another build
     socket_path: Path
     jupyter_path: Path
+    pid: int
+    lingers: bool = False  # waits for the next build instead of stopping with this one
 
     def stop(self) -> None:
-        """Stop the zygote (its children, the kernels, are left to their own shutdown)."""
+        """Stop the zygote (its children, the kernels, are left to their own shutdown);
+        a lingering one is left to stop by itself when no build asks for a while."""
+        if self.lingers or self.process is None:
+            return
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -73,24 +92,63 @@ def kernelspec(python: str) -> dict[str, object]:
     }
 
 
-def start(work: Path) -> Zygote:
+def start(work: Path, linger: float = 0, key: str = "") -> Zygote:
     """Start the zygote (it imports in the background) and install the kernelspec.
 
     Kernels asked for before the zygote is ready wait for it (``warm_launch.py``); if it
-    dies, they start as ordinary kernels.
+    dies, they start as ordinary kernels. With *linger* > 0 the zygote outlives the build
+    and waits that many seconds for the next one; a later build whose *key* (its code,
+    packages and environment) is the same uses it instead of starting its own, so that an
+    edited page runs at once in a warm process.
     """
     work.mkdir(parents=True, exist_ok=True)
-    # A Unix socket's path must be short (about 100 bytes): not inside a deep build folder.
-    socket_path = Path(tempfile.mkdtemp(prefix="firsttorch-zygote-")) / "socket"
-    code = (
-        f"import sys; sys.path.insert(0, {str(HERE.parent)!r}); "
-        f"from verify.warm import serve; serve({str(socket_path)!r})"
-    )
-    process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
     spec = work / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps(kernelspec(sys.executable), indent=1))
-    return Zygote(process, socket_path, work / "jupyter")
+    if linger <= 0:
+        # A Unix socket's path must be short (about 100 bytes): not inside a deep build folder.
+        socket_path = Path(tempfile.mkdtemp(prefix="firsttorch-zygote-")) / "socket"
+        process = _spawn(socket_path, 0, detach=False)
+        return Zygote(process, socket_path, work / "jupyter", process.pid)
+    folder = Path(tempfile.gettempdir()) / f"firsttorch-zygote-{key[:24]}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    socket_path, pid_file = folder / "socket", folder / "pid"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time decides to start or reuse
+        pid = int(pid_file.read_text()) if pid_file.exists() else 0
+        if pid and running(pid) and _is_zygote(pid):  # ready, or still importing
+            return Zygote(None, socket_path, work / "jupyter", pid, lingers=True)
+        socket_path.unlink(missing_ok=True)
+        process = _spawn(socket_path, linger, detach=True)
+        pid_file.write_text(str(process.pid))
+    return Zygote(process, socket_path, work / "jupyter", process.pid, lingers=True)
+
+
+def _is_zygote(pid: int) -> bool:
+    """Whether *pid* is a zygote (and not a process that got a dead zygote's number)."""
+    try:
+        return b"verify.warm import serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (not Linux): the live pid and its socket must do
+        return True
+
+
+def _spawn(socket_path: Path, linger: float, *, detach: bool) -> subprocess.Popen[bytes]:
+    code = (
+        f"import sys; sys.path.insert(0, {str(HERE.parent)!r}); "
+        f"from verify.warm import serve; serve({str(socket_path)!r}, {linger!r})"
+    )
+    # A lingering zygote keeps no pipe of the build open (whoever waits for the build's
+    # output would wait for it too) and leaves the build's session.
+    quiet = subprocess.DEVNULL if detach else None
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        stdout=quiet,
+        stderr=quiet,
+        start_new_session=detach,
+    )
 
 
 def use(zygote: Zygote) -> None:
@@ -100,7 +158,7 @@ def use(zygote: Zygote) -> None:
         dict.fromkeys([str(zygote.jupyter_path), *filter(None, paths)])
     )
     os.environ[SOCKET_ENV] = str(zygote.socket_path)
-    os.environ[PID_ENV] = str(zygote.process.pid)
+    os.environ[PID_ENV] = str(zygote.pid)
 
 
 def stop_using(zygote: Zygote) -> None:
@@ -119,8 +177,13 @@ def stop_using(zygote: Zygote) -> None:
     os.environ.pop(PID_ENV, None)
 
 
-def serve(socket_path: str) -> None:  # pragma: no cover - runs in the zygote process
-    """The zygote: import, say ready, then fork one kernel per request."""
+def serve(socket_path: str, linger: float = 0) -> None:  # pragma: no cover - the zygote
+    """The zygote: import, say ready, then fork one kernel per request; with *linger* > 0,
+    exit once no request came for that many seconds."""
+    os.environ["MPLBACKEND"] = INLINE
+    # The kernels have no debugger ("debugger": false); its import would warn about frozen
+    # modules, as ipykernel's own kernelspec avoids with this setting.
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         __import__(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
@@ -128,8 +191,15 @@ def serve(socket_path: str) -> None:  # pragma: no cover - runs in the zygote pr
     server.bind(socket_path + ".new")
     server.listen(16)
     Path(socket_path + ".new").rename(socket_path)  # launchers waiting for the path proceed
+    if linger > 0:
+        server.settimeout(linger)
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            Path(socket_path).unlink(missing_ok=True)
+            os._exit(0)
+        conn.settimeout(None)
         with conn:
             request = json.loads(read_line(conn))
             pid = os.fork()

@@ -63,7 +63,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
     """Alive and not a zombie (a zygote that died but was not yet reaped by the build)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
@@ -79,7 +79,7 @@ def main() -> None:
     path = os.environ.get(SOCKET_ENV, "")
     zygote = int(os.environ.get(PID_ENV, "0") or 0)
     deadline = time.monotonic() + WAIT_S
-    while path and not Path(path).exists() and zygote and _running(zygote):
+    while path and not Path(path).exists() and zygote and running(zygote):
         if time.monotonic() > deadline:
             break
         time.sleep(POLL_S)  # the zygote is still importing
