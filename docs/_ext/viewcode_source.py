@@ -5,15 +5,22 @@ the module; importing firsttorch imports torch, which is most of the cost of a r
 that has nothing to run. This extension answers viewcode's ``viewcode-find-source`` event
 for firsttorch's modules from the files themselves (found without importing the package),
 so only the pages that really run code import torch.
+
+viewcode re-renders the page of a module whose source it was given this way on every
+build (it cannot tell the module's file); for a module found by import it skips the page
+when the page is newer than the file. :func:`collect_pages` applies that same rule to
+firsttorch's modules, so a rebuild re-renders only the pages of changed modules.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.ext import viewcode
 from sphinx.pycode import ModuleAnalyzer
 
 PACKAGE = "firsttorch"
@@ -59,9 +66,35 @@ def follow_imported(
     return home
 
 
+def page_is_current(app: Sphinx, modname: str) -> bool:
+    """viewcode's rule for a module it found itself: its page is newer than its file."""
+    path = module_file(modname)
+    page = Path(app.outdir) / "_modules" / f"{modname.replace('.', '/')}.html"
+    return path is not None and page.exists() and path.stat().st_mtime <= page.stat().st_mtime
+
+
+def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """viewcode's pages, without re-rendering those of firsttorch modules that are current.
+
+    viewcode skips a module whose entry is empty and still lists it in its index; the
+    entries of current modules are emptied while it runs, and given back after.
+    """
+    modules: dict[str, Any] = getattr(app.env, "_viewcode_modules", {})
+    current = {m: e for m, e in modules.items() if e and page_is_current(app, m)}
+    modules.update(dict.fromkeys(current, False))
+    try:
+        yield from viewcode.collect_pages(app)
+    finally:
+        modules.update(current)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Answer viewcode's source lookups for firsttorch."""
+    """Answer viewcode's source lookups for firsttorch; skip its current pages."""
     app.setup_extension("sphinx.ext.viewcode")
     app.connect("viewcode-find-source", find_source)
     app.connect("viewcode-follow-imported", follow_imported)
+    listeners = app.events.listeners["html-collect-pages"]
+    for listener in [x for x in listeners if x.handler is viewcode.collect_pages]:
+        app.disconnect(listener.id)
+    app.connect("html-collect-pages", collect_pages)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
