@@ -52,7 +52,7 @@ def test_publish_needs_the_tests_and_both_lanes() -> None:
     assert sorted(jobs["notebooks"]["needs"]) == ["merge", "render-gpu", "tests"]
     assert jobs["render-gpu"]["runs-on"] == ["self-hosted", "linux", "gpu"]
     assert "python -m nox -s render_gpu" in str(jobs["render-gpu"]["steps"])
-    assert "python -m nox -s render" in str(jobs["merge"]["steps"])
+    assert "python -m nox --reuse-venv=yes -s render" in str(jobs["merge"]["steps"])
 
 
 LANES = {
@@ -149,3 +149,18 @@ def test_cpu_lanes_install_torch_from_the_cpu_index(path: Path) -> None:
     """Hosted CPU builds take torch's CPU wheel, not the default one with CUDA libraries."""
     assert "PIP_EXTRA_INDEX_URL" in path.read_text(encoding="utf-8")
     assert "https://download.pytorch.org/whl/cpu" in path.read_text(encoding="utf-8")
+
+
+def test_hosted_cpu_jobs_reuse_cached_nox_environments() -> None:
+    """Each hosted CPU job that runs nox restores .nox (keyed by the pins, the project and
+    the noxfile) and lets nox reuse it; pip still installs against the pins there."""
+    jobs = _docs_workflow()
+    for name in ("tests", "execute", "merge"):
+        steps = jobs[name]["steps"]
+        caches = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+        assert [c["with"]["path"] for c in caches] == [".nox"], name
+        key = caches[0]["with"]["key"]
+        assert "hashFiles('constraints.txt', 'pyproject.toml', 'noxfile.py')" in key, key
+        runs = [str(s.get("run", "")) for s in steps if "python -m nox" in str(s.get("run", ""))]
+        assert runs, name
+        assert all("--reuse-venv=yes" in r for r in runs), runs
