@@ -120,6 +120,11 @@ def start(work: Path, linger: float = 0, key: str = "") -> Zygote:
             return Zygote(None, socket_path, work / "jupyter", pid, lingers=True)
         socket_path.unlink(missing_ok=True)
         process = _spawn(socket_path, linger, detach=True)
+        deadline = time.monotonic() + 5
+        while not _is_zygote(process.pid) and process.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)  # until it runs the zygote's code: how the next build knows it
         pid_file.write_text(str(process.pid))
     return Zygote(process, socket_path, work / "jupyter", process.pid, lingers=True)
 
