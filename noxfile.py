@@ -29,8 +29,8 @@ DOCS_OUT = ROOT / "docs" / "_build"
 GENERATED = [DOCS_OUT, ROOT / "docs" / "auto_examples", ROOT / "docs" / "gen_modules"]
 # Pages are read, and so run, in parallel: two Sphinx processes (each with its page's
 # kernel) per core, because a kernel spends much of its time waiting on jupyter_client's
-# round trips (measured on 2 cores: a clean build takes 36 s alone, 28 s with 2 and 21 s
-# with 4 processes; more gain nothing).
+# round trips (measured on 2 cores: a clean build took 32 s with one process, 29 s with two
+# and 21 s with four; six or eight gained nothing).
 JOBS = ("-j", str(2 * (os.cpu_count() or 1)))
 SPHINX = ("-b", "html", *JOBS, "-n", "-W", "--keep-going", "docs", str(DOCS_OUT / "html"))
 CPU_LANE = ("-D", "firsttorch_lane=cpu")
