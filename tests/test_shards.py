@@ -219,6 +219,21 @@ def test_render_refuses_a_failed_document(run: Run, tmp_path: Path) -> None:
     assert f"failed in their shard, so nothing is rendered: {doc}" in result.stdout + result.stderr
 
 
+def test_render_checks_what_it_shows_against_the_transcripts(run: Run, tmp_path: Path) -> None:
+    """Drill: an artifact whose executed output was altered after its shard verified it
+    is shown by the render only if it still matches the reviewed transcript: it fails."""
+    artifacts = _copy_artifacts(run, tmp_path / "artifacts")
+    notebook = next(artifacts.glob("*/notebooks/sums.ipynb"))
+    text = notebook.read_text(encoding="utf-8")
+    assert "tensor([3., 5., 7.])" in text, "fixture changed: the printed sum moved"
+    notebook.write_text(text.replace("tensor([3., 5., 7.])", "tensor([3., 5., 8.])"), "utf-8")
+    result = _render(run.site, artifacts, tmp_path / "render" / "html")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "sums.md: output differs from the reviewed transcript" in log
+    assert "+tensor([3., 5., 8.])" in log
+
+
 def test_render_refuses_artifacts_made_with_other_code(run: Run, tmp_path: Path) -> None:
     """Artifacts whose fingerprint (firsttorch, verifier, packages) differs are stale."""
     artifacts = _copy_artifacts(run, tmp_path / "artifacts")

@@ -104,6 +104,7 @@ class Settings:
     render: bool  # a render build: outputs from the artifacts, no code run
     artifacts: Path  # where shards leave their artifacts and render reads them
     durations: Path  # recorded seconds per document, for balancing shards
+    fingerprint: str  # of everything outputs depend on besides the sources (computed once)
 
     @property
     def runs(self) -> Path:
@@ -179,6 +180,7 @@ def _config_inited(app: Sphinx, config: Config) -> None:
         render=render,
         artifacts=Path(config.firsttorch_artifacts or Path(app.doctreedir).parent / "artifacts"),
         durations=srcdir / config.firsttorch_durations,
+        fingerprint=fingerprint(watched, lane.name),
     )
     _SETTINGS[id(app)] = s
     # What the code the build runs sees: the lane's device, and on the CPU lane no GPU.
@@ -277,7 +279,6 @@ def _stored_fingerprints(app: Sphinx) -> tuple[Path, Path]:
 class _Rerun:
     """What this build runs: everything, what changed or failed, one shard, or nothing."""
 
-    fingerprint: str
     everything: bool
     failed: frozenset[str]
     mine: frozenset[str] | None = None  # an execute build's shard (None: every document)
@@ -298,17 +299,16 @@ def _builder_inited(app: Sphinx) -> None:
     records = _domain(app.env).records
     if not records or s.render:  # a clean build: no run state from an earlier one may be read
         shutil.rmtree(s.runs, ignore_errors=True)
-    current = fingerprint(s.watched, s.lane.name)
     if s.render:
-        _RERUN[id(app)] = _plan_render(app, current)
+        _RERUN[id(app)] = _plan_render(app)
         return
     stored = {
         p.read_text(encoding="utf-8").strip() if p.exists() else None
         for p in _stored_fingerprints(app)
     }
     failed = frozenset(d for d, r in records.items() if not r.ok)
-    everything = stored != {current}
-    _RERUN[id(app)] = _Rerun(current, everything, failed)
+    everything = stored != {s.fingerprint}
+    _RERUN[id(app)] = _Rerun(everything, failed)
     if s.shard is not None:
         _plan_shard(app, s.shard)
     if everything or any(d.startswith(f"{GALLERY_OUT}/") for d in failed):
@@ -370,14 +370,14 @@ def _plan_shard(app: Sphinx, shard: shards.Shard) -> None:
     )
 
 
-def _plan_render(app: Sphinx, current: str) -> _Rerun:
+def _plan_render(app: Sphinx) -> _Rerun:
     """Render from the artifacts: myst-nb takes outputs from a cache filled with the
     executed notebooks (``nb_execution_mode = "cache"``), sphinx-gallery finds every
     script's generated files current, and a kernel that refuses to start stands in for
     Python, so that a page without executed output fails instead of running."""
     s = settings(app)
     try:
-        artifacts = shards.merge(s.artifacts, s.lane.name, current, distributions())
+        artifacts = shards.merge(s.artifacts, s.lane.name, s.fingerprint, distributions())
     except shards.ArtifactError as err:
         raise ConfigError(str(err)) from None
     entries = {d: e for a in artifacts for d, e in a.entries.items()}
@@ -432,18 +432,14 @@ def _plan_render(app: Sphinx, current: str) -> _Rerun:
         len(artifacts),
         s.artifacts,
     )
-    return _Rerun(
-        current, everything=False, failed=frozenset(), artifacts=tuple(artifacts), entries=entries
-    )
+    return _Rerun(everything=False, failed=frozenset(), artifacts=tuple(artifacts), entries=entries)
 
 
 def _env_get_outdated(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
     rerun = _RERUN[id(app)]
-    if settings(app).render:
-        extra = sorted(env.found_docs - added - changed - removed)  # every page, from artifacts
-    elif rerun.everything:
+    if rerun.everything or settings(app).render:  # a render reads every page's artifact
         extra = sorted(env.found_docs - added - changed - removed)
     else:
         extra = sorted((rerun.failed & env.found_docs) - added - changed - removed)
@@ -473,9 +469,7 @@ def _start_zygote(app: Sphinx) -> None:
     ours = (warm.SOCKET_ENV, warm.PID_ENV, "JUPYTER_PATH")
     shell = {"_", "OLDPWD", "SHLVL"}  # what a shell changes between two identical commands
     env = sorted((k, v) for k, v in os.environ.items() if not k.startswith(ours) and k not in shell)
-    key = hashlib.sha256(
-        json.dumps([fingerprint(s.watched, s.lane.name), sys.executable, env]).encode()
-    ).hexdigest()
+    key = hashlib.sha256(json.dumps([s.fingerprint, sys.executable, env]).encode()).hexdigest()
     zygote = warm.start(s.work / "warm", linger, key)
     warm.use(zygote)
     _ZYGOTES[id(app)] = zygote
@@ -493,7 +487,7 @@ def _pages_likely_to_run(app: Sphinx, s: Settings) -> bool:
     stored = doctrees / FINGERPRINT_FILE
     if not pickled.exists() or not stored.exists():
         return True
-    if stored.read_text(encoding="utf-8").strip() != fingerprint(s.watched, s.lane.name):
+    if stored.read_text(encoding="utf-8").strip() != s.fingerprint:
         return True
     built = pickled.stat().st_mtime
     srcdir = Path(app.srcdir)
@@ -818,7 +812,7 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     # not by a shard, which ran only its part.
     for path in _stored_fingerprints(app) if s.shard is None else ():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rerun.fingerprint + "\n", encoding="utf-8")
+        path.write_text(s.fingerprint + "\n", encoding="utf-8")
     if s.shard is not None:
         _write_artifact(app, s.shard, {d: r for d, r in records.items() if rerun.runs(d)})
     if s.accept:
@@ -866,7 +860,7 @@ def _write_artifact(app: Sphinx, shard: shards.Shard, records: dict[str, RunReco
         entries[docname] = shards.Entry(record, shards.sha256(src))
     folder = s.artifacts / shard.folder
     artifact = shards.Artifact(
-        shard, s.lane.name, _RERUN[id(app)].fingerprint, entries, folder, tuple(distributions())
+        shard, s.lane.name, s.fingerprint, entries, folder, tuple(distributions())
     )
     artifact.write(files)
     logger.info("firsttorch: shard %s wrote %d records to %s", shard, len(entries), folder)

@@ -135,7 +135,7 @@ def _is_zygote(pid: int) -> bool:
         return b"verify.warm import serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except FileNotFoundError:
         return False
-    except OSError:  # no /proc (not Linux): the live pid and its socket must do
+    except OSError:  # no /proc (not Linux): that the pid is alive must do
         return True
 
 
